@@ -1,0 +1,1 @@
+"""Pure business rules of the store: no I/O, no SQL, no clocks read directly."""
