@@ -1,0 +1,169 @@
+"""The writer's in-memory view of the store: committed rows plus staged layers.
+
+``HotState`` holds committed rows (see tables.py for which). A ``Layer`` stages
+inserts, updates and deletes over a parent (the state, or another layer): a
+batch is a layer over the state and each command a layer over its batch, so a
+command that fails is dropped whole and later commands in the batch see what
+earlier ones staged. Rows are handed out read-only; changing one means
+staging an update.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from types import MappingProxyType
+from typing import Any, Literal
+
+from transactional.storage.tables import CHILDREN, TABLES, TableSpec
+
+Row = Mapping[str, Any]
+Key = tuple[Any, ...]
+Op = Literal["insert", "update", "delete"]
+
+
+def key_of(spec: TableSpec, row: Mapping[str, Any]) -> Key:
+    return tuple(row[c] for c in spec.key)
+
+
+class HotTable:
+    __slots__ = ("spec", "rows", "index")
+
+    def __init__(self, spec: TableSpec) -> None:
+        self.spec = spec
+        self.rows: dict[Key, Row] = {}
+        self.index: dict[str, dict[Any, set[Key]]] = {c: {} for c in spec.indexes}
+        if spec.parent is not None and spec.parent[1] not in self.index:
+            self.index[spec.parent[1]] = {}
+
+    def put(self, row: Row) -> None:
+        key = key_of(self.spec, row)
+        old = self.rows.get(key)
+        for col, idx in self.index.items():
+            if old is not None and old[col] != row[col]:
+                idx.get(old[col], set()).discard(key)
+            idx.setdefault(row[col], set()).add(key)
+        self.rows[key] = row
+
+    def remove(self, key: Key) -> None:
+        old = self.rows.pop(key, None)
+        if old is not None:
+            for col, idx in self.index.items():
+                idx.get(old[col], set()).discard(key)
+
+
+RowLoader = Callable[[TableSpec, str, Any], list[dict[str, Any]]]
+
+
+class HotState:
+    """Committed rows. Only the writer thread changes it, and only after a commit."""
+
+    def __init__(self, loader: RowLoader | None = None) -> None:
+        self.tables = {name: HotTable(spec) for name, spec in TABLES.items() if spec.residency != "append"}
+        self._loader = loader
+        self.commit_seq = 0
+
+    def load(self, table: str, rows: Iterable[Mapping[str, Any]]) -> None:
+        hot = self.tables[table]
+        for row in rows:
+            hot.put(MappingProxyType(dict(row)))
+
+    def get(self, table: str, key: Key) -> Row | None:
+        hot = self.tables[table]
+        row = hot.rows.get(key)
+        if row is None and hot.spec.residency == "window" and hot.spec.miss_reads_db:
+            row = self._load_missing(hot, key)
+        return row
+
+    def _load_missing(self, hot: HotTable, key: Key) -> Row | None:
+        if self._loader is None or len(hot.spec.key) != 1:
+            return None
+        found = self._loader(hot.spec, hot.spec.key[0], key[0])
+        if not found:
+            return None
+        self.load(hot.spec.name, found)
+        # Children come with their parent so that lookups by parent are complete.
+        for child in CHILDREN.get(hot.spec.name, ()):
+            self.load(child.name, self._loader(child, child.parent[1], key[0]))  # type: ignore[index]
+        return hot.rows.get(key)
+
+    def lookup(self, table: str, column: str, value: Any) -> list[Row]:
+        hot = self.tables[table]
+        keys = hot.index[column].get(value, ())
+        return [hot.rows[k] for k in keys]
+
+    def scan(self, table: str) -> Iterator[Row]:
+        return iter(list(self.tables[table].rows.values()))
+
+    def apply(self, layer: Layer) -> None:
+        """Make a committed layer's changes part of the state."""
+        for table, changes in layer.changes.items():
+            hot = self.tables.get(table)
+            if hot is None:
+                continue
+            for key, (op, row) in changes.items():
+                if op == "delete":
+                    hot.remove(key)
+                else:
+                    hot.put(row)  # type: ignore[arg-type]
+
+
+class Layer:
+    """Staged changes over a parent view. Reads see the parent plus what is staged here."""
+
+    def __init__(self, parent: HotState | Layer) -> None:
+        self.parent = parent
+        self.changes: dict[str, dict[Key, tuple[Op, Row | None]]] = {}
+        self.appends: dict[str, list[Row]] = {}
+
+    def get(self, table: str, key: Key) -> Row | None:
+        staged = self.changes.get(table)
+        if staged is not None:
+            change = staged.get(key)
+            if change is not None:
+                return change[1]
+        return self.parent.get(table, key)
+
+    def lookup(self, table: str, column: str, value: Any) -> list[Row]:
+        spec = TABLES[table]
+        found: dict[Key, Row] = {key_of(spec, r): r for r in self.parent.lookup(table, column, value)}
+        for key, (_, row) in self.changes.get(table, {}).items():
+            if row is None or row[column] != value:
+                found.pop(key, None)
+            else:
+                found[key] = row
+        return list(found.values())
+
+    def scan(self, table: str) -> Iterator[Row]:
+        spec = TABLES[table]
+        found: dict[Key, Row] = {key_of(spec, r): r for r in self.parent.scan(table)}
+        for key, (_, row) in self.changes.get(table, {}).items():
+            if row is None:
+                found.pop(key, None)
+            else:
+                found[key] = row
+        return iter(list(found.values()))
+
+    def stage(self, table: str, key: Key, op: Op, row: Row | None) -> None:
+        staged = self.changes.setdefault(table, {})
+        previous = staged.get(key)
+        if previous is not None and previous[0] == "insert":
+            if op == "delete":
+                del staged[key]  # inserted and deleted within the layer: nothing to write
+                return
+            op = "insert"  # several writes of a new row collapse into one insert
+        staged[key] = (op, row)
+
+    def append(self, table: str, row: Row) -> None:
+        self.appends.setdefault(table, []).append(row)
+
+    def merge_into_parent(self) -> None:
+        parent = self.parent
+        assert isinstance(parent, Layer)
+        for table, changes in self.changes.items():
+            for key, (op, row) in changes.items():
+                parent.stage(table, key, op, row)
+        for table, rows in self.appends.items():
+            parent.appends.setdefault(table, []).extend(rows)
+
+    def is_empty(self) -> bool:
+        return not self.changes and not self.appends

@@ -1,0 +1,123 @@
+"""Registry of core tables: their keys and how much of each the writer keeps in memory.
+
+The writer decides every command in memory (DESIGN.md, "The write path"), so it
+must hold the rows that commands read. Residency says which:
+
+- ``full``: every row is in memory, loaded at start.
+- ``window``: rows matching ``window_sql`` are loaded at start; a lookup by key
+  that misses memory reads the row from the database (``miss_reads_db``).
+  Children (``parent``) are loaded together with their parent row, so looking
+  up an order's lines after the order itself is always complete.
+- ``append``: written, never read back by the writer (journals).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Residency = Literal["full", "window", "append"]
+
+
+@dataclass(frozen=True, slots=True)
+class TableSpec:
+    name: str
+    key: tuple[str, ...]
+    residency: Residency
+    indexes: tuple[str, ...] = ()
+    window_sql: str | None = None  # SQL predicate choosing rows to preload
+    window_params: tuple[str, ...] = ()  # names of runtime parameters for window_sql
+    miss_reads_db: bool = True
+    parent: tuple[str, str] | None = None  # (parent table, foreign-key column)
+
+
+_TERMINAL = "('completed', 'cancelled', 'expired')"
+
+TABLES: dict[str, TableSpec] = {
+    spec.name: spec
+    for spec in (
+        TableSpec("store", ("store_id",), "full"),
+        TableSpec("server_secrets", ("name",), "full"),
+        TableSpec("commits", ("commit_seq",), "append"),
+        TableSpec("api_keys", ("key_id",), "full", indexes=("secret_sha256",)),
+        TableSpec("audit_log", ("audit_id",), "append"),
+        TableSpec(
+            "idempotency_keys",
+            ("api_key_id", "route", "idempotency_key"),
+            "window",
+            window_sql="created_at >= ?",
+            window_params=("idempotency_cutoff",),
+            miss_reads_db=False,
+        ),
+        TableSpec("categories", ("category_id",), "full"),
+        TableSpec("tax_rates", ("region", "tax_class"), "full"),
+        TableSpec("shipping_rates", ("region", "min_order_minor"), "full", indexes=("region",)),
+        TableSpec("products", ("product_id",), "full"),
+        TableSpec("skus", ("sku_id",), "full", indexes=("product_id", "sku_code")),
+        TableSpec("sku_prices", ("price_id",), "full", indexes=("sku_id",)),
+        TableSpec("customers", ("customer_id",), "full", indexes=("email",)),
+        TableSpec("customer_addresses", ("address_id",), "full", indexes=("customer_id",)),
+        TableSpec("warehouses", ("warehouse_id",), "full", indexes=("code",)),
+        TableSpec("stock_levels", ("sku_id", "warehouse_id"), "full", indexes=("sku_id",)),
+        TableSpec("stock_movements", ("movement_id",), "append"),
+        TableSpec(
+            "stock_alerts",
+            ("alert_id",),
+            "window",
+            indexes=("sku_id",),
+            window_sql="status <> 'resolved'",
+        ),
+        TableSpec("suppliers", ("supplier_id",), "full"),
+        TableSpec(
+            "purchase_orders",
+            ("purchase_order_id",),
+            "window",
+            window_sql="status in ('open', 'partially_received')",
+        ),
+        TableSpec(
+            "purchase_order_lines",
+            ("purchase_order_line_id",),
+            "window",
+            indexes=("purchase_order_id",),
+            parent=("purchase_orders", "purchase_order_id"),
+        ),
+        TableSpec("purchase_receipts", ("receipt_id",), "append"),
+        TableSpec("purchase_receipt_lines", ("receipt_line_id",), "append"),
+        TableSpec("coupons", ("coupon_id",), "full", indexes=("code",)),
+        TableSpec(
+            "orders",
+            ("order_id",),
+            "window",
+            window_sql=f"status not in {_TERMINAL}",
+        ),
+        TableSpec(
+            "order_lines",
+            ("order_line_id",),
+            "window",
+            indexes=("order_id",),
+            parent=("orders", "order_id"),
+        ),
+        TableSpec(
+            "order_allocations",
+            ("allocation_id",),
+            "window",
+            indexes=("order_id",),
+            parent=("orders", "order_id"),
+        ),
+        TableSpec(
+            "order_discounts",
+            ("order_discount_id",),
+            "window",
+            indexes=("order_id",),
+            parent=("orders", "order_id"),
+        ),
+        TableSpec("order_status_history", ("history_id",), "append"),
+        TableSpec("shipments", ("shipment_id",), "append"),
+        TableSpec("shipment_lines", ("shipment_line_id",), "append"),
+    )
+}
+
+CHILDREN: dict[str, list[TableSpec]] = {}
+for _spec in TABLES.values():
+    if _spec.parent is not None:
+        CHILDREN.setdefault(_spec.parent[0], []).append(_spec)
