@@ -63,8 +63,7 @@ def check_coupon(coupon: Coupon, *, now: datetime, subtotal_listed_minor: int) -
         )
     if coupon.usage_limit is not None and coupon.times_used >= coupon.usage_limit:
         raise Invalid(
-            f"coupon {coupon.code} has been used {coupon.times_used} of "
-            f"{coupon.usage_limit} times",
+            f"coupon {coupon.code} has been used {coupon.times_used} of {coupon.usage_limit} times",
             code="coupon_exhausted",
         )
     if subtotal_listed_minor < coupon.min_subtotal_minor:

@@ -48,7 +48,9 @@ TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = MappingProxyType(
 TERMINAL: frozenset[OrderStatus] = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
 # Lines, prices and addresses are frozen once money has been taken.
 MODIFIABLE: frozenset[OrderStatus] = frozenset({_S.pending_payment})
-CANCELLABLE: frozenset[OrderStatus] = frozenset(s for s, nxt in TRANSITIONS.items() if _S.cancelled in nxt)
+CANCELLABLE: frozenset[OrderStatus] = frozenset(
+    s for s, nxt in TRANSITIONS.items() if _S.cancelled in nxt
+)
 
 
 def parse_status(value: str) -> OrderStatus:

@@ -88,6 +88,7 @@ TABLES: dict[str, TableSpec] = {
             "orders",
             ("order_id",),
             "window",
+            indexes=("status",),
             window_sql=f"status not in {_TERMINAL}",
         ),
         TableSpec(

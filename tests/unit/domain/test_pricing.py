@@ -76,7 +76,12 @@ def test_inclusive_hand_computed():
 def test_inclusive_without_discount_extracts_tax_exactly():
     (line,) = price([LineInput("A", 1, 999, D("0.2"))], tax_mode="inclusive").lines
     # 999 / 6 = 166.5 -> 167 (half up)
-    assert (line.gross_minor, line.tax_minor, line.net_minor, line.total_minor) == (832, 167, 832, 999)
+    assert (line.gross_minor, line.tax_minor, line.net_minor, line.total_minor) == (
+        832,
+        167,
+        832,
+        999,
+    )
     assert line.discount_minor == 0
 
 
