@@ -1,0 +1,1 @@
+"""The `emporium` command line: offline admin commands and operator commands over HTTP."""

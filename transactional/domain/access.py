@@ -33,3 +33,18 @@ class Actor:
 
 
 SYSTEM = Actor(role="system")
+
+
+def new_api_secret(role: str) -> str:
+    """A 256-bit random API key secret, prefixed so leaked keys are recognisable in logs and scanners."""
+    import secrets
+
+    return f"emp_{role[:2]}_{secrets.token_urlsafe(32)}"
+
+
+def hash_secret(secret: str) -> str:
+    """SHA-256 of an API key secret. Not a password hash: the secret has 256 bits of entropy,
+    and a per-request lookup must stay cheap."""
+    import hashlib
+
+    return hashlib.sha256(secret.encode()).hexdigest()

@@ -3,7 +3,9 @@
 An id looks like ``ord_0000018f3a2b4c5d6e7f8a9b``: a prefix naming the entity,
 48 bits of milliseconds from the injected clock and 48 random bits, in hex, so
 ids sort by creation time and a seeded generator on a manual clock repeats
-exactly.
+exactly. Within one millisecond (or on a clock that stands still) the random
+part of the next id is the previous one plus one, so ids from one generator
+are strictly increasing, as in monotonic ULIDs.
 """
 
 from __future__ import annotations
@@ -20,9 +22,17 @@ class IdGenerator:
         self._clock = clock
         self._rng: random.Random | None = random.Random(seed) if seed is not None else None
         self._lock = threading.Lock()
+        self._last = (0, 0)
 
     def new(self, prefix: str) -> str:
         millis = int(self._clock.now().timestamp() * 1000) & 0xFFFF_FFFF_FFFF
         with self._lock:
-            rand = self._rng.getrandbits(48) if self._rng is not None else secrets.randbits(48)
+            last_millis, last_rand = self._last
+            if millis <= last_millis:
+                millis, rand = last_millis, last_rand + 1
+                if rand > 0xFFFF_FFFF_FFFF:
+                    millis, rand = millis + 1, 0
+            else:
+                rand = self._rng.getrandbits(47) if self._rng is not None else secrets.randbits(47)
+            self._last = (millis, rand)
         return f"{prefix}_{millis:012x}{rand:012x}"

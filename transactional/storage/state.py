@@ -100,11 +100,21 @@ class HotState:
             hot = self.tables.get(table)
             if hot is None:
                 continue
+            evict = hot.spec.evict_when
             for key, (op, row) in changes.items():
                 if op == "delete":
                     hot.remove(key)
+                elif evict is not None and evict(row):  # type: ignore[arg-type]
+                    self._evict(hot, key)
                 else:
                     hot.put(row)  # type: ignore[arg-type]
+
+    def _evict(self, hot: HotTable, key: Key) -> None:
+        hot.remove(key)
+        for child in CHILDREN.get(hot.spec.name, ()):
+            child_hot = self.tables[child.name]
+            for child_key in list(child_hot.index[child.parent[1]].get(key[0], ())):  # type: ignore[index]
+                child_hot.remove(child_key)
 
 
 class Layer:
@@ -151,6 +161,8 @@ class Layer:
                 del staged[key]  # inserted and deleted within the layer: nothing to write
                 return
             op = "insert"  # several writes of a new row collapse into one insert
+        elif previous is not None and previous[0] == "delete" and op == "insert":
+            op = "update"  # the row exists in the database: replacing it is an update
         staged[key] = (op, row)
 
     def append(self, table: str, row: Row) -> None:

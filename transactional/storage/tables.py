@@ -13,8 +13,9 @@ must hold the rows that commands read. Residency says which:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 Residency = Literal["full", "window", "append"]
 
@@ -29,6 +30,14 @@ class TableSpec:
     window_params: tuple[str, ...] = ()  # names of runtime parameters for window_sql
     miss_reads_db: bool = True
     parent: tuple[str, str] | None = None  # (parent table, foreign-key column)
+    # Window rows leave memory (with their children) once committed in a state
+    # outside the window, so memory tracks open work, not history.
+    evict_when: Callable[[Mapping[str, Any]], bool] | None = None
+
+
+def _status_in(*statuses: str) -> Callable[[Mapping[str, Any]], bool]:
+    closed = frozenset(statuses)
+    return lambda row: row["status"] in closed
 
 
 _TERMINAL = "('completed', 'cancelled', 'expired')"
@@ -66,6 +75,7 @@ TABLES: dict[str, TableSpec] = {
             "window",
             indexes=("sku_id",),
             window_sql="status <> 'resolved'",
+            evict_when=_status_in("resolved"),
         ),
         TableSpec("suppliers", ("supplier_id",), "full"),
         TableSpec(
@@ -73,6 +83,7 @@ TABLES: dict[str, TableSpec] = {
             ("purchase_order_id",),
             "window",
             window_sql="status in ('open', 'partially_received')",
+            evict_when=_status_in("received", "cancelled"),
         ),
         TableSpec(
             "purchase_order_lines",
@@ -90,6 +101,7 @@ TABLES: dict[str, TableSpec] = {
             "window",
             indexes=("status",),
             window_sql=f"status not in {_TERMINAL}",
+            evict_when=_status_in("completed", "cancelled", "expired"),
         ),
         TableSpec(
             "order_lines",

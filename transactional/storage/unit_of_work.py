@@ -56,8 +56,10 @@ class UnitOfWork:
         return self._layer.lookup(table, column, value)
 
     def scan(self, table: str) -> Iterator[Row]:
-        """All rows of a fully resident table (small reference tables)."""
-        if TABLES[table].residency != "full":
+        """All rows of a table whose rows are all in memory: fully resident tables, and
+        windows that never read misses from the database (their window is complete)."""
+        spec = TABLES[table]
+        if spec.residency == "append" or (spec.residency == "window" and spec.miss_reads_db):
             raise ValueError(f"{table} is not fully resident; use lookup")
         return self._layer.scan(table)
 

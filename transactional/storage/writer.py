@@ -172,6 +172,10 @@ class Writer:
         self._thread = threading.Thread(target=self._loop, name="emporium-writer", daemon=True)
         self._thread.start()
 
+    @property
+    def is_running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def submit(self, command: Command) -> Future[Outcome]:
         if not self._accepting:
             command.future.set_exception(ShuttingDown("the server is shutting down; retry shortly"))

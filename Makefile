@@ -1,0 +1,37 @@
+# Two commands set everything up on a fresh machine:
+#   make demo   builds a store with a small seeded catalogue and serves the API
+#   make test   installs everything and runs the whole test suite
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export DO_NOT_TRACK := 1
+export DAGSTER_DISABLE_TELEMETRY := 1
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: install demo test lint bench clean
+
+$(BIN)/emporium: pyproject.toml
+	$(PY) -m pip install --quiet --disable-pip-version-check uv==0.13.9
+	$(PY) -m uv venv --quiet --allow-existing -p $(PY) $(VENV)
+	VIRTUAL_ENV=$(VENV) $(PY) -m uv pip install --quiet -e '.[dev]'
+	touch $(BIN)/emporium
+
+install: $(BIN)/emporium
+
+demo: install
+	$(BIN)/python -m transactional.cli.demo_seed --data-dir data
+	$(BIN)/emporium serve --data-dir data
+
+test: install
+	$(BIN)/ruff check .
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+bench: install
+	$(BIN)/python -m bench.order_placement
+
+clean:
+	rm -rf $(VENV) data

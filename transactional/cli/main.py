@@ -1,0 +1,252 @@
+"""`emporium`: serve the API, admin the store offline, and operate it over HTTP."""
+
+from __future__ import annotations
+
+import orjson
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from transactional.cli.client import ApiClient, option_key, option_url
+from transactional.cli.offline import fail, offline_runtime, run_offline
+from transactional.config import Settings
+from transactional.services import keys as key_service
+from transactional.services.store import create_store
+
+app = typer.Typer(help="Emporium: an e-commerce data platform.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys (offline: the server must not be running).", no_args_is_help=True)
+orders_app = typer.Typer(help="Orders, through the running server.", no_args_is_help=True)
+stock_app = typer.Typer(help="Stock, through the running server.", no_args_is_help=True)
+alerts_app = typer.Typer(help="Inventory alerts, through the running server.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(orders_app, name="orders")
+app.add_typer(stock_app, name="stock")
+app.add_typer(alerts_app, name="alerts")
+
+console = Console()
+
+
+def _settings(data_dir: str | None = None) -> Settings:
+    settings = Settings()
+    if data_dir:
+        settings.data_dir = settings.data_dir.__class__(data_dir)
+    return settings
+
+
+DataDir = typer.Option(None, "--data-dir", help="Store directory (default: EMPORIUM_DATA_DIR or ./data)")
+AsJson = typer.Option(False, "--json", help="Print raw JSON")
+
+
+def _print(value: Any, as_json: bool, columns: list[str] | None = None) -> None:
+    items = value.get("items") if isinstance(value, dict) else None
+    if as_json or columns is None or items is None:
+        console.print_json(orjson.dumps(value, default=str).decode())
+        return
+    table = Table(*columns)
+    for item in items:
+        table.add_row(*(str(item.get(c, "")) for c in columns))
+    console.print(table)
+    if value.get("next_after"):
+        console.print(f"more: --after {value['next_after']}")
+
+
+# -- offline admin ---------------------------------------------------------------
+@app.command()
+def init(
+    name: str = typer.Option(..., help="Store name"),
+    currency: str = typer.Option(..., help="ISO 4217 code, e.g. USD, EUR, CNY, JPY"),
+    timezone: str = typer.Option(..., help="IANA timezone, e.g. Asia/Shanghai"),
+    tax_mode: str = typer.Option("exclusive", help="'inclusive' or 'exclusive' (prices include tax or not)"),
+    order_ttl: int = typer.Option(1800, help="Seconds an unpaid order holds its stock"),
+    data_dir: str | None = DataDir,
+) -> None:
+    """Create the store (currency, timezone and tax mode are fixed from then on)."""
+    store = run_offline(
+        _settings(data_dir),
+        "emporium init",
+        lambda uow: create_store(
+            uow, name=name, currency=currency, timezone=timezone, tax_mode=tax_mode, order_ttl_seconds=order_ttl
+        ),
+    )
+    console.print_json(orjson.dumps(store, default=str).decode())
+
+
+@app.command()
+def migrate(data_dir: str | None = DataDir) -> None:
+    """Apply pending schema migrations (opening the store applies them)."""
+    with offline_runtime(_settings(data_dir), "emporium migrate") as runtime:
+        versions = runtime.writer.con.execute("select name from schema_migrations order by version").fetchall()
+    console.print(f"schema at {versions[-1][0]}")
+
+
+@app.command()
+def serve(
+    host: str | None = typer.Option(None, help="Bind address (default 127.0.0.1)"),
+    port: int | None = typer.Option(None, help="Port (default 8000)"),
+    data_dir: str | None = DataDir,
+) -> None:
+    """Serve the HTTP API; SIGTERM drains queued writes, commits, then exits."""
+    import uvicorn
+
+    from transactional.api import logs
+    from transactional.api.main import create_app
+
+    settings = _settings(data_dir)
+    logs.configure(settings.log_level)
+    with offline_runtime(settings, "emporium serve") as runtime:
+        if not runtime.writer.state.tables["store"].rows:
+            raise fail(f"no store in {settings.data_dir}; run `emporium init` first")
+        config = uvicorn.Config(
+            create_app(runtime),
+            host=host or settings.host,
+            port=port or settings.port,
+            loop="uvloop",
+            http="httptools",
+            log_config=None,
+            access_log=False,
+            backlog=4096,
+        )
+        uvicorn.Server(config).run()
+
+
+@keys_app.command("create")
+def keys_create(
+    role: str = typer.Option(..., help="storefront, operator, finance, admin or pipeline"),
+    name: str = typer.Option("cli", help="A label for the key"),
+    data_dir: str | None = DataDir,
+) -> None:
+    """Create an API key and print its secret (shown once)."""
+    created = run_offline(
+        _settings(data_dir), "emporium keys create",
+        lambda uow: key_service.create_key(uow, key_service.CreateKey(role=role, name=name)),
+    )
+    console.print_json(orjson.dumps(created, default=str).decode())
+
+
+@keys_app.command("list")
+def keys_list(data_dir: str | None = DataDir) -> None:
+    """List API keys."""
+    with offline_runtime(_settings(data_dir), "emporium keys list") as runtime:
+        rows = [key_service.key_view(r) for r in runtime.writer.state.scan("api_keys")]
+    _print({"items": rows}, False, ["key_id", "name", "role", "display_prefix", "created_at", "revoked_at"])
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str, data_dir: str | None = DataDir) -> None:
+    """Revoke an API key."""
+    run_offline(_settings(data_dir), "emporium keys revoke", lambda uow: key_service.revoke_key(uow, key_id))
+    console.print(f"revoked {key_id}")
+
+
+@keys_app.command("rotate")
+def keys_rotate(key_id: str, data_dir: str | None = DataDir) -> None:
+    """Replace an API key's secret (the old one stops working at once)."""
+    fresh = run_offline(
+        _settings(data_dir), "emporium keys rotate", lambda uow: key_service.rotate_key(uow, key_id)
+    )
+    console.print_json(orjson.dumps(fresh, default=str).decode())
+
+
+# -- operator commands over HTTP ---------------------------------------------------
+ORDER_COLUMNS = ["order_id", "status", "customer_id", "total_minor", "placed_at"]
+
+
+@orders_app.command("list")
+def orders_list(
+    status: str | None = None, customer: str | None = None, limit: int = 50, after: str | None = None,
+    url: str | None = option_url(), key: str | None = option_key(), as_json: bool = AsJson,
+) -> None:
+    """List orders, newest ids last."""
+    client = ApiClient(Settings(), url, key)
+    result = client.call("GET", "/api/v1/orders",
+                         params={"status": status, "customer_id": customer, "limit": limit, "after": after})
+    _print(result, as_json, ORDER_COLUMNS)
+
+
+@orders_app.command("show")
+def orders_show(order_id: str, url: str | None = option_url(), key: str | None = option_key()) -> None:
+    """Show one order with lines, allocations and status history."""
+    _print(ApiClient(Settings(), url, key).call("GET", f"/api/v1/orders/{order_id}"), True)
+
+
+@orders_app.command("cancel")
+def orders_cancel(
+    order_id: str, reason: str = typer.Option(..., help="Why the order is cancelled"),
+    url: str | None = option_url(), key: str | None = option_key(),
+) -> None:
+    """Cancel an order (before shipment) and release its stock."""
+    result = ApiClient(Settings(), url, key).call(
+        "POST", f"/api/v1/orders/{order_id}/cancel", json={"reason": reason}, idempotent=True
+    )
+    console.print(f"{result['order_id']} is now {result['status']}")
+
+
+@stock_app.command("show")
+def stock_show(
+    sku: str | None = None, warehouse: str | None = None, limit: int = 50, after: str | None = None,
+    url: str | None = option_url(), key: str | None = option_key(), as_json: bool = AsJson,
+) -> None:
+    """Stock per SKU and warehouse: on hand, reserved, available, reorder point."""
+    result = ApiClient(Settings(), url, key).call(
+        "GET", "/api/v1/stock", params={"sku_id": sku, "warehouse_id": warehouse, "limit": limit, "after": after}
+    )
+    _print(result, as_json, ["sku_id", "warehouse_id", "on_hand", "reserved", "available", "reorder_point"])
+
+
+@stock_app.command("adjust")
+def stock_adjust(
+    sku: str, warehouse: str, delta: int = typer.Argument(..., help="Units to add (negative removes)"),
+    reason: str = typer.Option(..., help="Why (count correction, damage, ...)"),
+    url: str | None = option_url(), key: str | None = option_key(),
+) -> None:
+    """Adjust on-hand stock (journaled as an adjustment)."""
+    result = ApiClient(Settings(), url, key).call(
+        "POST", "/api/v1/stock/adjustments",
+        json={"sku_id": sku, "warehouse_id": warehouse, "delta": delta, "reason": reason}, idempotent=True,
+    )
+    _print(result, True)
+
+
+@stock_app.command("receive")
+def stock_receive(
+    purchase_order_id: str,
+    line: list[str] = typer.Option(..., "--line", help="LINE_ID=QUANTITY, repeatable"),
+    note: str | None = None,
+    url: str | None = option_url(), key: str | None = option_key(),
+) -> None:
+    """Receive goods against a purchase order."""
+    lines = []
+    for item in line:
+        line_id, _, qty = item.partition("=")
+        if not qty.isdigit():
+            raise fail(f"--line must be LINE_ID=QUANTITY, got {item!r}")
+        lines.append({"purchase_order_line_id": line_id, "quantity": int(qty)})
+    result = ApiClient(Settings(), url, key).call(
+        "POST", f"/api/v1/purchase-orders/{purchase_order_id}/receipts",
+        json={"lines": lines, "note": note}, idempotent=True,
+    )
+    _print(result, True)
+
+
+@alerts_app.command("list")
+def alerts_list(
+    status: str | None = typer.Option("open", help="open, acknowledged, resolved"),
+    url: str | None = option_url(), key: str | None = option_key(), as_json: bool = AsJson,
+) -> None:
+    """Inventory alerts (low stock)."""
+    result = ApiClient(Settings(), url, key).call("GET", "/api/v1/alerts", params={"status": status})
+    _print(result, as_json, ["alert_id", "kind", "status", "sku_id", "warehouse_id", "available_at_raise",
+                             "reorder_point", "raised_at"])
+
+
+@alerts_app.command("ack")
+def alerts_ack(alert_id: str, url: str | None = option_url(), key: str | None = option_key()) -> None:
+    """Acknowledge an alert."""
+    ApiClient(Settings(), url, key).call("POST", f"/api/v1/alerts/{alert_id}/acknowledge")
+    console.print(f"acknowledged {alert_id}")
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,25 @@
+"""Settings of the transactional core, read from EMPORIUM_* environment variables."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EMPORIUM_", extra="ignore")
+
+    data_dir: Path = Path("data")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # Commands committed together at most; 1 means a commit per request.
+    max_batch: int = 256
+    due_interval_seconds: float = 2.0
+    max_body_bytes: int = 1_048_576
+    idempotency_retention_hours: int = 48
+    customer_token_ttl_seconds: int = 3600
+    log_level: str = "INFO"
+    # Where the CLI's operator commands find the server, and the key they use.
+    api_url: str = "http://127.0.0.1:8000"
+    api_key: str | None = None

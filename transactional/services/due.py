@@ -1,0 +1,59 @@
+"""Work that falls due with time: the one service the server loop and the demo simulator call.
+
+Both run it as an ordinary write command with ``uow.now`` from their own
+clock (the simulator's is simulated), so "due" means due at that clock. Today
+it expires orders whose payment window has elapsed; authorization expiry and
+the payment reconciler join it when the payment station lands. Low stock
+needs no timed check: ``move_stock`` raises and resolves alerts in the same
+commit as the change.
+
+Each call does at most ``limit`` orders, oldest deadline first, so that one
+call never stalls the writer; ``more_due`` says to call again at once.
+
+Given an ``idempotency_cutoff``, it also forgets Idempotency-Keys stored
+before it (retention, DECISIONLOG §6); the server passes one every few
+minutes, not on every tick, because finding them is a scan of the window.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from transactional.domain.orders import OrderStatus
+from transactional.services.orders import expire_order
+from transactional.storage.unit_of_work import UnitOfWork
+
+MAX_ORDERS_PER_CALL = 500
+
+
+def run_due(
+    uow: UnitOfWork, *, limit: int = MAX_ORDERS_PER_CALL, idempotency_cutoff: datetime | None = None
+) -> dict[str, Any]:
+    """Expire unpaid orders whose ``expires_at <= uow.now``; return counts and ``more_due``."""
+    if limit < 1:
+        raise ValueError("limit must be at least 1")
+    # Every non-terminal order is in the writer's memory, so this lookup is complete.
+    due = sorted(
+        (
+            o
+            for o in uow.lookup("orders", "status", OrderStatus.pending_payment.value)
+            if o["expires_at"] is not None and o["expires_at"] <= uow.now
+        ),
+        key=lambda o: (o["expires_at"], o["order_id"]),
+    )
+    for order in due[:limit]:
+        expire_order(uow, order)
+    pruned = 0
+    if idempotency_cutoff is not None:
+        stale = [k for k in uow.scan("idempotency_keys") if k["created_at"] < idempotency_cutoff]
+        for key in stale[:limit]:
+            uow.delete("idempotency_keys", (key["api_key_id"], key["route"], key["idempotency_key"]))
+        pruned = min(len(stale), limit)
+    return {
+        "idempotency_keys_pruned": pruned,
+        "orders_expired": min(len(due), limit),
+        "expired_order_ids": [o["order_id"] for o in due[:limit]],
+        "more_due": len(due) > limit,
+        "as_of": uow.now,
+    }
