@@ -19,7 +19,7 @@ $(BIN)/emporium: pyproject.toml
 install: $(BIN)/emporium
 
 demo: install
-	$(BIN)/python -m transactional.cli.demo_seed --data-dir data
+	$(BIN)/emporium demo seed --data-dir data
 	$(BIN)/emporium serve --data-dir data
 
 test: install

@@ -39,7 +39,12 @@ class Caller:
 
     @property
     def actor(self) -> Actor:
-        return Actor(role=self.role, key_id=self.key_id, customer_id=self.customer_id)
+        return Actor(
+            role=self.role,
+            key_id=self.key_id,
+            customer_id=self.customer_id,
+            order_token_sha256=self.order_token_sha256,
+        )
 
     @property
     def is_storefront(self) -> bool:
@@ -55,7 +60,10 @@ class Caller:
             return True
         if self.customer_id is not None and order.get("customer_id") == self.customer_id:
             return True
-        return self.order_token_sha256 is not None and order.get("access_token_sha256") == self.order_token_sha256
+        return (
+            self.order_token_sha256 is not None
+            and order.get("access_token_sha256") == self.order_token_sha256
+        )
 
 
 async def authorize(request: Request) -> Caller:
@@ -82,7 +90,9 @@ async def authorize(request: Request) -> Caller:
     token = request.headers.get("x-customer-token")
     if token:
         if key["role"] != "storefront":
-            raise Invalid("customer tokens are only accepted with storefront keys", code="customer_token_not_allowed")
+            raise Invalid(
+                "customer tokens are only accepted with storefront keys", code="customer_token_not_allowed"
+            )
         secret_row = runtime.writer.state.get("server_secrets", ("customer_token_key",))
         if secret_row is None:
             raise Unauthorized("the store has no customer token key yet", code="invalid_customer_token")
@@ -109,7 +119,9 @@ ReaderDep = Annotated[duckdb.DuckDBPyConnection, Depends(reader)]
 
 
 def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(orjson.dumps(body, default=str), status_code=status, media_type="application/json", headers=headers)
+    return Response(
+        orjson.dumps(body, default=str), status_code=status, media_type="application/json", headers=headers
+    )
 
 
 async def execute(

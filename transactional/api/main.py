@@ -57,7 +57,7 @@ async def _due_loop(runtime: Runtime) -> None:
 
 def create_app(runtime: Runtime) -> FastAPI:
     @contextlib.asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if not runtime.writer.is_running:
             runtime.writer.start()
         due = asyncio.create_task(_due_loop(runtime))
@@ -84,7 +84,9 @@ def create_app(runtime: Runtime) -> FastAPI:
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:
-            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            schema = get_openapi(
+                title=app.title, version=app.version, description=app.description, routes=app.routes
+            )
             schema.setdefault("components", {})["securitySchemes"] = {
                 "apiKey": {"type": "http", "scheme": "bearer"}
             }
@@ -93,10 +95,16 @@ def create_app(runtime: Runtime) -> FastAPI:
                     roles = PERMISSIONS.get(op.get("operationId", ""))
                     if roles is None:
                         continue
-                    own = " (storefront: own objects only)" if op["operationId"] in OWN_ONLY_FOR_STOREFRONT else ""
+                    own = (
+                        " (storefront: own objects only)"
+                        if op["operationId"] in OWN_ONLY_FOR_STOREFRONT
+                        else ""
+                    )
                     op["x-roles"] = sorted(roles)
                     op["security"] = [{"apiKey": []}]
-                    op["description"] = (op.get("description") or "") + f"\n\nRoles: {', '.join(sorted(roles))}{own}."
+                    op["description"] = (
+                        op.get("description") or ""
+                    ) + f"\n\nRoles: {', '.join(sorted(roles))}{own}."
             app.openapi_schema = schema
         return app.openapi_schema
 

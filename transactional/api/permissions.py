@@ -8,7 +8,7 @@ objects (customer token) or to one guest order (order access token).
 
 from __future__ import annotations
 
-S, O, F, A, P = "storefront", "operator", "finance", "admin", "pipeline"
+S, O, F, A, P = "storefront", "operator", "finance", "admin", "pipeline"  # noqa: E741
 ALL = frozenset({S, O, F, A, P})
 STAFF = frozenset({O, F, A, P})
 
@@ -75,7 +75,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 
 # Storefront access to these is limited to the caller's own customer or guest order.
 OWN_ONLY_FOR_STOREFRONT = frozenset(
-    {"customers.get", "customers.addresses.create", "orders.list", "orders.get", "orders.modify", "orders.cancel"}
+    {
+        "customers.get",
+        "customers.addresses.create",
+        "orders.list",
+        "orders.get",
+        "orders.modify",
+        "orders.cancel",
+    }
 )
 
 ROLES = (S, O, F, A, P)

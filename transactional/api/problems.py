@@ -53,7 +53,9 @@ def problem(status: int, code: str, detail: str, request: Request | None = None,
             body["request_id"] = request_id
     body.update(extra)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-    return Response(orjson.dumps(body, default=str), status_code=status, media_type=PROBLEM_JSON, headers=headers)
+    return Response(
+        orjson.dumps(body, default=str), status_code=status, media_type=PROBLEM_JSON, headers=headers
+    )
 
 
 def status_for(exc: DomainError) -> int:
@@ -75,8 +77,12 @@ def install(app: FastAPI) -> None:
             {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()
         ]
         if any(e["type"] == "json_invalid" for e in errors):
-            return problem(400, "malformed_json", "the request body is not valid JSON", request, errors=errors)
-        return problem(422, "validation_error", "the request does not match the schema", request, errors=errors)
+            return problem(
+                400, "malformed_json", "the request body is not valid JSON", request, errors=errors
+            )
+        return problem(
+            422, "validation_error", "the request does not match the schema", request, errors=errors
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
@@ -85,5 +91,5 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        log.exception("unhandled error")
+        log.error("unhandled error", exc_info=exc)
         return problem(500, "internal_error", "unexpected server error", request)

@@ -20,14 +20,23 @@ class ApiClient:
             raise fail("no API key: pass --key or set EMPORIUM_API_KEY")
         self._http = httpx.Client(base_url=self.base, headers={"Authorization": f"Bearer {key}"}, timeout=30)
 
-    def call(self, method: str, path: str, *, json: Any = None, params: dict[str, Any] | None = None,
-             idempotent: bool = False) -> Any:
+    def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        json: Any = None,
+        params: dict[str, Any] | None = None,
+        idempotent: bool = False,
+    ) -> Any:
         headers = {"Idempotency-Key": uuid.uuid4().hex} if idempotent else {}
         clean = {k: v for k, v in (params or {}).items() if v is not None}
         try:
             response = self._http.request(method, path, json=json, params=clean, headers=headers)
         except httpx.ConnectError:
-            raise fail(f"cannot reach the Emporium server at {self.base}; is `emporium serve` running?") from None
+            raise fail(
+                f"cannot reach the Emporium server at {self.base}; is `emporium serve` running?"
+            ) from None
         if response.status_code >= 400:
             try:
                 problem = response.json()

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import orjson
 from typing import Any
 
+import orjson
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -24,6 +24,8 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(orders_app, name="orders")
 app.add_typer(stock_app, name="stock")
 app.add_typer(alerts_app, name="alerts")
+demo_app = typer.Typer(help="The demo store.", no_args_is_help=True)
+app.add_typer(demo_app, name="demo")
 
 console = Console()
 
@@ -67,7 +69,12 @@ def init(
         _settings(data_dir),
         "emporium init",
         lambda uow: create_store(
-            uow, name=name, currency=currency, timezone=timezone, tax_mode=tax_mode, order_ttl_seconds=order_ttl
+            uow,
+            name=name,
+            currency=currency,
+            timezone=timezone,
+            tax_mode=tax_mode,
+            order_ttl_seconds=order_ttl,
         ),
     )
     console.print_json(orjson.dumps(store, default=str).decode())
@@ -77,7 +84,9 @@ def init(
 def migrate(data_dir: str | None = DataDir) -> None:
     """Apply pending schema migrations (opening the store applies them)."""
     with offline_runtime(_settings(data_dir), "emporium migrate") as runtime:
-        versions = runtime.writer.con.execute("select name from schema_migrations order by version").fetchall()
+        versions = runtime.writer.con.execute(
+            "select name from schema_migrations order by version"
+        ).fetchall()
     console.print(f"schema at {versions[-1][0]}")
 
 
@@ -119,7 +128,8 @@ def keys_create(
 ) -> None:
     """Create an API key and print its secret (shown once)."""
     created = run_offline(
-        _settings(data_dir), "emporium keys create",
+        _settings(data_dir),
+        "emporium keys create",
         lambda uow: key_service.create_key(uow, key_service.CreateKey(role=role, name=name)),
     )
     console.print_json(orjson.dumps(created, default=str).decode())
@@ -149,19 +159,51 @@ def keys_rotate(key_id: str, data_dir: str | None = DataDir) -> None:
     console.print_json(orjson.dumps(fresh, default=str).decode())
 
 
+@demo_app.command("seed")
+def demo_seed(data_dir: str | None = DataDir) -> None:
+    """Create a small seeded store (rates, 2 warehouses, 19 SKUs with stock, one API key per role).
+
+    Does nothing if the data dir already holds a store. The keys are written
+    to <data dir>/demo-keys.json (readable by the owner only).
+    """
+    import os
+
+    from transactional.demo.seed import seed_store
+
+    settings = _settings(data_dir)
+    with offline_runtime(settings, "emporium demo seed") as runtime:
+        if runtime.writer.state.tables["store"].rows:
+            console.print(f"{settings.data_dir} already holds a store; keys are in demo-keys.json")
+            return
+        result = seed_store(runtime.writer)
+    path = settings.data_dir / "demo-keys.json"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(orjson.dumps(result["keys"], option=orjson.OPT_INDENT_2))
+    console.print(f"seeded {result['skus']} SKUs in {result['warehouses']} warehouses; API keys in {path}")
+
+
 # -- operator commands over HTTP ---------------------------------------------------
 ORDER_COLUMNS = ["order_id", "status", "customer_id", "total_minor", "placed_at"]
 
 
 @orders_app.command("list")
 def orders_list(
-    status: str | None = None, customer: str | None = None, limit: int = 50, after: str | None = None,
-    url: str | None = option_url(), key: str | None = option_key(), as_json: bool = AsJson,
+    status: str | None = None,
+    customer: str | None = None,
+    limit: int = 50,
+    after: str | None = None,
+    url: str | None = option_url(),
+    key: str | None = option_key(),
+    as_json: bool = AsJson,
 ) -> None:
     """List orders, newest ids last."""
     client = ApiClient(Settings(), url, key)
-    result = client.call("GET", "/api/v1/orders",
-                         params={"status": status, "customer_id": customer, "limit": limit, "after": after})
+    result = client.call(
+        "GET",
+        "/api/v1/orders",
+        params={"status": status, "customer_id": customer, "limit": limit, "after": after},
+    )
     _print(result, as_json, ORDER_COLUMNS)
 
 
@@ -173,8 +215,10 @@ def orders_show(order_id: str, url: str | None = option_url(), key: str | None =
 
 @orders_app.command("cancel")
 def orders_cancel(
-    order_id: str, reason: str = typer.Option(..., help="Why the order is cancelled"),
-    url: str | None = option_url(), key: str | None = option_key(),
+    order_id: str,
+    reason: str = typer.Option(..., help="Why the order is cancelled"),
+    url: str | None = option_url(),
+    key: str | None = option_key(),
 ) -> None:
     """Cancel an order (before shipment) and release its stock."""
     result = ApiClient(Settings(), url, key).call(
@@ -185,26 +229,38 @@ def orders_cancel(
 
 @stock_app.command("show")
 def stock_show(
-    sku: str | None = None, warehouse: str | None = None, limit: int = 50, after: str | None = None,
-    url: str | None = option_url(), key: str | None = option_key(), as_json: bool = AsJson,
+    sku: str | None = None,
+    warehouse: str | None = None,
+    limit: int = 50,
+    after: str | None = None,
+    url: str | None = option_url(),
+    key: str | None = option_key(),
+    as_json: bool = AsJson,
 ) -> None:
     """Stock per SKU and warehouse: on hand, reserved, available, reorder point."""
     result = ApiClient(Settings(), url, key).call(
-        "GET", "/api/v1/stock", params={"sku_id": sku, "warehouse_id": warehouse, "limit": limit, "after": after}
+        "GET",
+        "/api/v1/stock",
+        params={"sku_id": sku, "warehouse_id": warehouse, "limit": limit, "after": after},
     )
     _print(result, as_json, ["sku_id", "warehouse_id", "on_hand", "reserved", "available", "reorder_point"])
 
 
 @stock_app.command("adjust")
 def stock_adjust(
-    sku: str, warehouse: str, delta: int = typer.Argument(..., help="Units to add (negative removes)"),
+    sku: str,
+    warehouse: str,
+    delta: int = typer.Argument(..., help="Units to add (negative removes)"),
     reason: str = typer.Option(..., help="Why (count correction, damage, ...)"),
-    url: str | None = option_url(), key: str | None = option_key(),
+    url: str | None = option_url(),
+    key: str | None = option_key(),
 ) -> None:
     """Adjust on-hand stock (journaled as an adjustment)."""
     result = ApiClient(Settings(), url, key).call(
-        "POST", "/api/v1/stock/adjustments",
-        json={"sku_id": sku, "warehouse_id": warehouse, "delta": delta, "reason": reason}, idempotent=True,
+        "POST",
+        f"/api/v1/stock/{sku}/{warehouse}/adjustments",
+        json={"delta": delta, "reason": reason},
+        idempotent=True,
     )
     _print(result, True)
 
@@ -214,7 +270,8 @@ def stock_receive(
     purchase_order_id: str,
     line: list[str] = typer.Option(..., "--line", help="LINE_ID=QUANTITY, repeatable"),
     note: str | None = None,
-    url: str | None = option_url(), key: str | None = option_key(),
+    url: str | None = option_url(),
+    key: str | None = option_key(),
 ) -> None:
     """Receive goods against a purchase order."""
     lines = []
@@ -224,8 +281,10 @@ def stock_receive(
             raise fail(f"--line must be LINE_ID=QUANTITY, got {item!r}")
         lines.append({"purchase_order_line_id": line_id, "quantity": int(qty)})
     result = ApiClient(Settings(), url, key).call(
-        "POST", f"/api/v1/purchase-orders/{purchase_order_id}/receipts",
-        json={"lines": lines, "note": note}, idempotent=True,
+        "POST",
+        f"/api/v1/purchase-orders/{purchase_order_id}/receipts",
+        json={"lines": lines, "note": note},
+        idempotent=True,
     )
     _print(result, True)
 
@@ -233,12 +292,26 @@ def stock_receive(
 @alerts_app.command("list")
 def alerts_list(
     status: str | None = typer.Option("open", help="open, acknowledged, resolved"),
-    url: str | None = option_url(), key: str | None = option_key(), as_json: bool = AsJson,
+    url: str | None = option_url(),
+    key: str | None = option_key(),
+    as_json: bool = AsJson,
 ) -> None:
     """Inventory alerts (low stock)."""
     result = ApiClient(Settings(), url, key).call("GET", "/api/v1/alerts", params={"status": status})
-    _print(result, as_json, ["alert_id", "kind", "status", "sku_id", "warehouse_id", "available_at_raise",
-                             "reorder_point", "raised_at"])
+    _print(
+        result,
+        as_json,
+        [
+            "alert_id",
+            "kind",
+            "status",
+            "sku_id",
+            "warehouse_id",
+            "available_at_raise",
+            "reorder_point",
+            "raised_at",
+        ],
+    )
 
 
 @alerts_app.command("ack")

@@ -26,6 +26,8 @@ class Actor:
     role: str
     key_id: str | None = None
     customer_id: str | None = None
+    # SHA-256 of a guest's order access token, when the caller presented one.
+    order_token_sha256: str | None = None
 
     @property
     def is_staff(self) -> bool:

@@ -72,6 +72,4 @@ def check_coupon(coupon: Coupon, *, now: datetime, subtotal_listed_minor: int) -
             code="coupon_minimum_not_met",
             min_subtotal_minor=coupon.min_subtotal_minor,
         )
-    return validate_discount(
-        Discount(kind=coupon.kind, value=coupon.value, source=f"coupon:{coupon.code}")
-    )
+    return validate_discount(Discount(kind=coupon.kind, value=coupon.value, source=f"coupon:{coupon.code}"))

@@ -75,8 +75,7 @@ def currency_exponent(code: str) -> int:
     exponent = CURRENCY_EXPONENTS.get(code) if isinstance(code, str) else None
     if exponent is None:
         raise Invalid(
-            f"unknown currency {code!r}: expected an upper-case ISO 4217 code "
-            f"such as USD, EUR or JPY",
+            f"unknown currency {code!r}: expected an upper-case ISO 4217 code such as USD, EUR or JPY",
             code="unknown_currency",
         )
     return exponent

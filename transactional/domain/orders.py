@@ -48,9 +48,7 @@ TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = MappingProxyType(
 TERMINAL: frozenset[OrderStatus] = frozenset(s for s, nxt in TRANSITIONS.items() if not nxt)
 # Lines, prices and addresses are frozen once money has been taken.
 MODIFIABLE: frozenset[OrderStatus] = frozenset({_S.pending_payment})
-CANCELLABLE: frozenset[OrderStatus] = frozenset(
-    s for s, nxt in TRANSITIONS.items() if _S.cancelled in nxt
-)
+CANCELLABLE: frozenset[OrderStatus] = frozenset(s for s, nxt in TRANSITIONS.items() if _S.cancelled in nxt)
 
 
 def parse_status(value: str) -> OrderStatus:
@@ -68,9 +66,7 @@ def transition(current: str, target: str) -> OrderStatus:
     """The new status if ``current → target`` is legal, else IllegalTransition."""
     src, dst = parse_status(current), parse_status(target)
     if dst not in TRANSITIONS[src]:
-        raise IllegalTransition(
-            f"cannot move order from {src} to {dst}", current=str(src), target=str(dst)
-        )
+        raise IllegalTransition(f"cannot move order from {src} to {dst}", current=str(src), target=str(dst))
     return dst
 
 
@@ -97,9 +93,7 @@ def shipment_status(ordered: Mapping[str, int], shipped: Mapping[str, int]) -> O
     """
     for line_id, qty in shipped.items():
         if qty < 0:
-            raise Invalid(
-                f"shipped quantity of line {line_id} is negative", code="invalid_quantity"
-            )
+            raise Invalid(f"shipped quantity of line {line_id} is negative", code="invalid_quantity")
         if qty > ordered.get(line_id, 0):
             raise Invalid(
                 f"line {line_id}: shipped {qty} of {ordered.get(line_id, 0)} ordered",

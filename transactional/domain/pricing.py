@@ -233,9 +233,7 @@ def price_order(
 
     inclusive = tax_mode == "inclusive"
     shares = allocate(discount_listed_total, list_amounts)
-    priced = tuple(
-        _price_line(line, share, inclusive) for line, share in zip(lines, shares, strict=True)
-    )
+    priced = tuple(_price_line(line, share, inclusive) for line, share in zip(lines, shares, strict=True))
     return PricedOrder(
         lines=priced,
         subtotal_listed_minor=subtotal_listed,

@@ -65,9 +65,7 @@ class Movement:
 
 
 def _apply(level: StockLevel, movement: Movement) -> tuple[StockLevel, Movement]:
-    new = StockLevel(
-        level.on_hand + movement.on_hand_delta, level.reserved + movement.reserved_delta
-    )
+    new = StockLevel(level.on_hand + movement.on_hand_delta, level.reserved + movement.reserved_delta)
     return new, movement
 
 

@@ -13,9 +13,7 @@ TRAFFIC_SOURCES: frozenset[str] = frozenset(
     {"organic", "paid_search", "social", "email", "referral", "direct"}
 )
 DEVICES: frozenset[str] = frozenset({"desktop", "mobile", "tablet"})
-PAYMENT_METHODS: frozenset[str] = frozenset(
-    {"card", "alipay", "wechat_pay", "bank_transfer", "store_credit"}
-)
+PAYMENT_METHODS: frozenset[str] = frozenset({"card", "alipay", "wechat_pay", "bank_transfer", "store_credit"})
 TAX_MODES: frozenset[str] = frozenset({"inclusive", "exclusive"})
 
 

@@ -577,13 +577,17 @@ def _order(uow: UnitOfWork, order_id: str) -> Row:
     """The order, if it exists and the caller may act on it."""
     order = uow.get("orders", order_id)
     actor = uow.actor
-    if order is None or (
-        actor.role == Role.storefront
-        and actor.customer_id is not None
-        and order["customer_id"] != actor.customer_id
-    ):
+    if order is None or (actor.role == Role.storefront and not _storefront_may_act(actor, order)):
+        # 404, not 403: a storefront must not learn which order ids exist.
         raise NotFound(f"order {order_id} does not exist", code="order_not_found")
     return order
+
+
+def _storefront_may_act(actor: Actor, order: Row) -> bool:
+    """A storefront acts for the order's customer (customer token) or its guest (order token)."""
+    if actor.customer_id is not None and order["customer_id"] == actor.customer_id:
+        return True
+    return actor.order_token_sha256 is not None and actor.order_token_sha256 == order["access_token_sha256"]
 
 
 def _buyer(uow: UnitOfWork, cmd: PlaceOrder) -> tuple[str | None, str | None]:

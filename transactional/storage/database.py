@@ -81,9 +81,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
         con.execute("begin")
         try:
             con.execute(entry.read_text())
-            con.execute(
-                "insert into schema_migrations values (?, ?, now())", [version, entry.name]
-            )
+            con.execute("insert into schema_migrations values (?, ?, now())", [version, entry.name])
             con.execute("commit")
         except Exception:
             con.execute("rollback")

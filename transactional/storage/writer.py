@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import duckdb
@@ -154,14 +154,18 @@ class Writer:
                 continue
             where = f" where {spec.window_sql}" if spec.residency == "window" and spec.window_sql else ""
             args = [params[p] for p in spec.window_params]
-            self.state.load(spec.name, self._select(f"select * exclude (commit_seq) from {spec.name}{where}", args))
+            self.state.load(
+                spec.name, self._select(f"select * exclude (commit_seq) from {spec.name}{where}", args)
+            )
             for child in CHILDREN.get(spec.name, ()):
                 fk = child.parent[1]  # type: ignore[index]
                 parent_key = spec.key[0]
                 sub = f"select {parent_key} from {spec.name}{where}"
                 self.state.load(
                     child.name,
-                    self._select(f"select * exclude (commit_seq) from {child.name} where {fk} in ({sub})", args),
+                    self._select(
+                        f"select * exclude (commit_seq) from {child.name} where {fk} in ({sub})", args
+                    ),
                 )
         row = self.con.execute("select coalesce(max(commit_seq), 0) from commits").fetchone()
         self.state.commit_seq = int(row[0]) if row else 0
@@ -262,7 +266,9 @@ class Writer:
                             "this Idempotency-Key was already used with a different request body",
                             code="idempotency_key_reused",
                         )
-                    return Outcome(stored["status_code"], orjson.loads(stored["response_json"]), replayed=True)
+                    return Outcome(
+                        stored["status_code"], orjson.loads(stored["response_json"]), replayed=True
+                    )
             body = cmd.fn(uow)
             if claim is not None:
                 uow.insert(

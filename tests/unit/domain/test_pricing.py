@@ -18,9 +18,7 @@ FLAT = [ShippingRate("*", 0, 0)]
 
 
 def price(lines, *, tax_mode="exclusive", discounts=(), rates=FLAT, region="US") -> PricedOrder:
-    return price_order(
-        lines, tax_mode=tax_mode, discounts=discounts, shipping_rates=rates, region=region
-    )
+    return price_order(lines, tax_mode=tax_mode, discounts=discounts, shipping_rates=rates, region=region)
 
 
 def test_exclusive_percent_discount_hand_computed():

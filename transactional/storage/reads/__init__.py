@@ -15,13 +15,17 @@ import duckdb
 MAX_PAGE = 200
 
 
-def fetch_dicts(cur: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
+def fetch_dicts(
+    cur: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
+) -> list[dict[str, Any]]:
     result = cur.execute(sql, params or [])
     names = [d[0] for d in result.description]
     return [dict(zip(names, row, strict=True)) for row in result.fetchall()]
 
 
-def fetch_one(cur: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> dict[str, Any] | None:
+def fetch_one(
+    cur: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None
+) -> dict[str, Any] | None:
     rows = fetch_dicts(cur, sql, params)
     return rows[0] if rows else None
 
