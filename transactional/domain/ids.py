@@ -20,9 +20,17 @@ from transactional.domain.clock import Clock
 class IdGenerator:
     def __init__(self, clock: Clock, seed: int | None = None) -> None:
         self._clock = clock
+        self._seed = seed
         self._rng: random.Random | None = random.Random(seed) if seed is not None else None
         self._lock = threading.Lock()
         self._last = (0, 0)
+
+    def reseed(self, salt: int) -> None:
+        """Derive the random stream from (seed, salt): a store reopened after ``salt`` commits
+        continues with fresh, still reproducible ids. Unseeded generators are left alone."""
+        if self._seed is not None:
+            with self._lock:
+                self._rng = random.Random(f"{self._seed}:{salt}")
 
     def new(self, prefix: str) -> str:
         millis = int(self._clock.now().timestamp() * 1000) & 0xFFFF_FFFF_FFFF

@@ -522,8 +522,7 @@ def set_shipping_rates(uow: UnitOfWork, cmd: SetShippingRates) -> dict[str, Any]
             )
         wanted[tier.min_order_minor] = tier.fee_minor
     current = {r["min_order_minor"]: r for r in uow.lookup("shipping_rates", "region", cmd.region)}
-    # Tiers kept are updated in place rather than deleted and re-inserted: a delete and an
-    # insert of the same key staged together collapse into a bare insert (see state.Layer.stage).
+    # Only what differs is written: unchanged tiers keep their row and updated_at.
     for min_order, row in current.items():
         if min_order not in wanted:
             uow.delete("shipping_rates", (cmd.region, min_order))

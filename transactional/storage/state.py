@@ -80,6 +80,11 @@ class HotState:
         found = self._loader(hot.spec, hot.spec.key[0], key[0])
         if not found:
             return None
+        if hot.spec.parent is not None:
+            # Load a child through its parent, so the parent's children stay complete together.
+            parent_table, fk = hot.spec.parent
+            if self.get(parent_table, (found[0][fk],)) is not None:
+                return hot.rows.get(key)
         self.load(hot.spec.name, found)
         # Children come with their parent so that lookups by parent are complete.
         for child in CHILDREN.get(hot.spec.name, ()):

@@ -169,6 +169,8 @@ class Writer:
                 )
         row = self.con.execute("select coalesce(max(commit_seq), 0) from commits").fetchone()
         self.state.commit_seq = int(row[0]) if row else 0
+        # A seeded generator reopened at the same instant would repeat ids already stored.
+        self.ids.reseed(self.state.commit_seq)
 
     # -- running commands ------------------------------------------------------
     def start(self) -> None:
@@ -336,7 +338,10 @@ class Writer:
                 on = " and ".join(f"{table}.{c} = s.{c}" for c in spec.key)
                 self.con.execute(f"delete from {table} using _staged as s where {on}")
         finally:
-            self.con.unregister("_staged")
+            try:
+                self.con.unregister("_staged")
+            except duckdb.Error:
+                pass  # the statement above already failed; its error is the one that matters
 
     def _rollback(self) -> None:
         try:

@@ -331,7 +331,7 @@ def test_shipping_rates_replace_region_tiers(writer):
     set_tiers("*", [(0, 700)])
     set_tiers("NY", [(0, 500), (5000, 0)])
     assert tiers_in_db("NY") == [(0, 500), (5000, 0)]
-    # Replacing keeps, changes, drops and adds tiers (a kept key is not deleted and re-inserted).
+    # Replacing keeps, changes, drops and adds tiers.
     body = set_tiers("NY", [(0, 600), (10000, 0)])
     assert body["tiers"] == [
         {"min_order_minor": 0, "fee_minor": 600},

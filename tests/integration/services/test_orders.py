@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import threading
 from datetime import timedelta
 from decimal import Decimal
@@ -264,6 +266,19 @@ def test_customer_orders_and_storefront_customer_tokens(writer: Writer, cat: Cat
 # -- modifying -------------------------------------------------------------------
 
 
+def as_guest(order: dict[str, Any]) -> Actor:
+    """The storefront acting for a guest who presents the order's access token."""
+    token_sha = hashlib.sha256(order["access_token"].encode()).hexdigest()
+    return Actor(role="storefront", key_id=STOREFRONT.key_id, order_token_sha256=token_sha)
+
+
+def test_storefront_without_order_token_cannot_touch_a_guest_order(writer: Writer, cat: Catalogue) -> None:
+    order = place(writer, cat, [("A", 1)])
+    with pytest.raises(NotFound):
+        act(writer, svc.cancel_order, order["order_id"], svc.CancelOrder(reason="not mine"), STOREFRONT)
+    assert writer.con.execute("select status from orders").fetchall() == [("pending_payment",)]
+
+
 def test_modify_lines_releases_and_reserves_again(writer: Writer, cat: Catalogue) -> None:
     order = place(writer, cat, [("A", 2)])
     new = act(
@@ -273,7 +288,7 @@ def test_modify_lines_releases_and_reserves_again(writer: Writer, cat: Catalogue
         svc.ModifyOrder.model_validate(
             {"lines": [{"sku_id": cat.sku["B"], "quantity": 2}], "expected_version": 1}
         ),
-        STOREFRONT,
+        as_guest(order),
     )
     assert new["version"] == 2
     assert [(ln["sku_id"], ln["quantity"], ln["line_no"]) for ln in new["lines"]] == [(cat.sku["B"], 2, 2)]
