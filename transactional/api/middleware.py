@@ -48,28 +48,40 @@ class RequestContext:
             return
 
         received = 0
+        # A body without Content-Length (chunked) is only found too large while the app reads it,
+        # and FastAPI turns any error raised there into its own 400; the 413 below replaces that.
+        too_large = False
+        response_started = False
 
         async def limited_receive() -> Message:
-            nonlocal received
+            nonlocal received, too_large
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
+                    too_large = True
                     raise _TooLarge
             return message
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
+            if too_large and not response_started:
+                return
             if message["type"] == "http.response.start":
+                response_started = True
                 status = message["status"]
                 message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
             await send(message)
 
         try:
-            await self.app(scope, limited_receive, send_with_id)
-        except _TooLarge:
-            status = 413
-            await _reject_too_large(send, request_id, limit)
+            try:
+                await self.app(scope, limited_receive, send_with_id)
+            except _TooLarge:
+                if response_started:  # too late to answer 413; let the server drop the connection
+                    raise
+            if too_large and not response_started:
+                status = 413
+                await _reject_too_large(send, request_id, limit)
         finally:
             access_log.info("request", extra=_fields(scope, status, started))
             request_id_var.reset(token)

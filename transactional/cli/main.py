@@ -97,6 +97,8 @@ def serve(
     data_dir: str | None = DataDir,
 ) -> None:
     """Serve the HTTP API; SIGTERM drains queued writes, commits, then exits."""
+    import signal
+
     import uvicorn
 
     from transactional.api import logs
@@ -117,7 +119,12 @@ def serve(
             access_log=False,
             backlog=4096,
         )
-        uvicorn.Server(config).run()
+        server = uvicorn.Server(config)
+        # After its graceful shutdown (the lifespan drains and commits the writer's queue),
+        # uvicorn re-raises SIGTERM to the handler it found; the default one would kill the
+        # process before the store is closed, with exit code -15. This one only asks to exit.
+        signal.signal(signal.SIGTERM, lambda *_: setattr(server, "should_exit", True))
+        server.run()
 
 
 @keys_app.command("create")

@@ -139,9 +139,12 @@ class Layer:
         return self.parent.get(table, key)
 
     def lookup(self, table: str, column: str, value: Any) -> list[Row]:
+        staged = self.changes.get(table)
+        if not staged:
+            return self.parent.lookup(table, column, value)  # the common case: nothing staged here
         spec = TABLES[table]
         found: dict[Key, Row] = {key_of(spec, r): r for r in self.parent.lookup(table, column, value)}
-        for key, (_, row) in self.changes.get(table, {}).items():
+        for key, (_, row) in staged.items():
             if row is None or row[column] != value:
                 found.pop(key, None)
             else:
@@ -149,6 +152,8 @@ class Layer:
         return list(found.values())
 
     def scan(self, table: str) -> Iterator[Row]:
+        if not self.changes.get(table):
+            return self.parent.scan(table)
         spec = TABLES[table]
         found: dict[Key, Row] = {key_of(spec, r): r for r in self.parent.scan(table)}
         for key, (_, row) in self.changes.get(table, {}).items():

