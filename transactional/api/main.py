@@ -14,7 +14,7 @@ from fastapi.openapi.utils import get_openapi
 from transactional.api import problems
 from transactional.api.middleware import RequestContext
 from transactional.api.permissions import OWN_ONLY_FOR_STOREFRONT, PERMISSIONS, markdown_table
-from transactional.api.routes import ROUTERS
+from transactional.api.routes import ROUTERS, endpoints
 from transactional.bootstrap import Runtime
 from transactional.domain.access import SYSTEM
 from transactional.services.due import run_due
@@ -73,7 +73,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app = FastAPI(
         title="Emporium API",
         version="1.0",
-        description=DESCRIPTION + markdown_table(),
+        description=DESCRIPTION + markdown_table(endpoints()),
         lifespan=lifespan,
     )
     app.state.runtime = runtime

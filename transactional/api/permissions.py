@@ -88,9 +88,13 @@ OWN_ONLY_FOR_STOREFRONT = frozenset(
 ROLES = (S, O, F, A, P)
 
 
-def markdown_table() -> str:
-    """The role × endpoint table as Markdown (README, OpenAPI description)."""
-    lines = ["| operation | " + " | ".join(ROLES) + " |", "|---|" + "---|" * len(ROLES)]
+def markdown_table(endpoints: dict[str, str] | None = None) -> str:
+    """The role × endpoint table as Markdown (README, OpenAPI description).
+
+    ``endpoints`` maps an operation to its "METHOD /path", shown beside it.
+    """
+    endpoints = endpoints or {}
+    lines = ["| operation | endpoint | " + " | ".join(ROLES) + " |", "|---|---|" + "---|" * len(ROLES)]
     for op, roles in PERMISSIONS.items():
         cells = []
         for role in ROLES:
@@ -98,5 +102,6 @@ def markdown_table() -> str:
             if role == S and role in roles and op in OWN_ONLY_FOR_STOREFRONT:
                 mark = "own"
             cells.append(mark)
-        lines.append(f"| `{op}` | " + " | ".join(cells) + " |")
+        endpoint = f"`{endpoints[op]}`" if op in endpoints else ""
+        lines.append(f"| `{op}` | {endpoint} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

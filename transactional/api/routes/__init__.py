@@ -12,3 +12,14 @@ ROUTERS = [
     purchasing.router,
     orders.router,
 ]
+
+
+def endpoints() -> dict[str, str]:
+    """operationId → "METHOD /path" for every mounted route."""
+    found: dict[str, str] = {}
+    for router in ROUTERS:
+        for route in router.routes:
+            operation = getattr(route, "operation_id", None)
+            if operation:
+                found[operation] = f"{sorted(route.methods)[0]} {route.path}"  # type: ignore[attr-defined]
+    return found
