@@ -13,8 +13,8 @@ export UV_PYTHON_DOWNLOADS := never
 $(BIN)/emporium: pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check uv==0.13.9
 	$(PY) -m uv venv --quiet --allow-existing -p $(PY) $(VENV)
-	VIRTUAL_ENV=$(VENV) $(PY) -m uv pip install --quiet -e '.[dev]'
-	touch $(BIN)/emporium
+	$(PY) -m uv pip install --quiet --python $(BIN)/python -e '.[dev]'
+	test -x $(BIN)/pytest && touch $(BIN)/emporium
 
 install: $(BIN)/emporium
 
@@ -31,6 +31,7 @@ lint: install
 	$(BIN)/ruff format --check .
 
 bench: install
+	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python -m bench.order_placement
 
 clean:
