@@ -51,7 +51,12 @@ class LiveServer:
 
     def start(self, timeout: float = 30) -> LiveServer:
         self.log_path = self.data_dir / f"server-{self.port}-{int(time.time() * 1000)}.log"
-        env = {**os.environ, "EMPORIUM_DATA_DIR": str(self.data_dir), "EMPORIUM_LOG_LEVEL": "WARNING", **self.env}
+        env = {
+            **os.environ,
+            "EMPORIUM_DATA_DIR": str(self.data_dir),
+            "EMPORIUM_LOG_LEVEL": "WARNING",
+            **self.env,
+        }
         log = open(self.log_path, "wb")  # noqa: SIM115 - lives as long as the process
         self.proc = subprocess.Popen(
             [EMPORIUM, "serve", "--port", str(self.port)],
@@ -90,7 +95,9 @@ class LiveServer:
             self.proc.wait(10)
 
     def client(self, key: str, **headers: str) -> httpx.Client:
-        return httpx.Client(base_url=self.url, headers={"Authorization": f"Bearer {key}", **headers}, timeout=30)
+        return httpx.Client(
+            base_url=self.url, headers={"Authorization": f"Bearer {key}", **headers}, timeout=30
+        )
 
 
 def guest_order_body(sku_id: str, quantity: int = 1, **extra: Any) -> dict[str, Any]:

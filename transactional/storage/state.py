@@ -101,6 +101,7 @@ class HotState:
 
     def apply(self, layer: Layer) -> None:
         """Make a committed layer's changes part of the state."""
+        evicted: list[tuple[HotTable, Key]] = []
         for table, changes in layer.changes.items():
             hot = self.tables.get(table)
             if hot is None:
@@ -110,9 +111,13 @@ class HotState:
                 if op == "delete":
                     hot.remove(key)
                 elif evict is not None and evict(row):  # type: ignore[arg-type]
-                    self._evict(hot, key)
+                    evicted.append((hot, key))
                 else:
                     hot.put(row)  # type: ignore[arg-type]
+        # Evict last: children staged in the same layer (an order placed and closed in one
+        # batch) may come after their parent and must not stay behind in memory.
+        for hot, key in evicted:
+            self._evict(hot, key)
 
     def _evict(self, hot: HotTable, key: Key) -> None:
         hot.remove(key)

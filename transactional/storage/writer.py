@@ -206,10 +206,11 @@ class Writer:
         return command.future.result()
 
     def _loop(self) -> None:
+        stop = False  # once the stop marker is seen, end as soon as the queue is empty
         while True:
             first = self._queue.get()
             batch: list[Command] = []
-            stop = first is None
+            stop = stop or first is None
             if first is not None:
                 batch.append(first)
             while len(batch) < self.max_batch:
