@@ -373,3 +373,10 @@ def test_init_rejects_bad_settings_and_creates_no_store(tmp_path: Path, workdir:
             assert not runtime.writer.state.tables["store"].rows, f"a failed init ({name}) left a store"
         finally:
             runtime.close()
+
+
+def test_keys_create_refuses_a_dir_without_a_store(tmp_path: Path, workdir: Path) -> None:
+    result = run(
+        ["keys", "create", "--role", "admin", "--data-dir", str(tmp_path / "empty")], _base_env(), workdir
+    )
+    failed(result, "no store in", "emporium init")

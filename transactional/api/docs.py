@@ -1,6 +1,6 @@
 """Renders the parts of the README that come from code, so the README cannot drift from it.
 
-    python -m transactional.api.docs   # prints the role × endpoint table
+python -m transactional.api.docs   # prints the role × endpoint table
 """
 
 from __future__ import annotations

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from typing import Any
@@ -48,7 +49,7 @@ async def _due_loop(runtime: Runtime) -> None:
         cutoff = None
         if tick % PRUNE_EVERY_TICKS == 0:
             cutoff = runtime.clock.now() - runtime.writer.idempotency_retention
-        command = Command(fn=lambda uow, c=cutoff: run_due(uow, idempotency_cutoff=c), actor=SYSTEM)
+        command = Command(fn=functools.partial(run_due, idempotency_cutoff=cutoff), actor=SYSTEM)
         try:
             await asyncio.wrap_future(runtime.writer.submit(command))
         except Exception:  # due work must never kill the loop; the next tick retries

@@ -42,7 +42,7 @@ class RequestContext:
 
         declared = headers.get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _reject_too_large(send, request_id, limit)
+            await _reject_too_large(send, request_id, limit, scope["path"])
             access_log.info("request", extra=_fields(scope, 413, started))
             request_id_var.reset(token)
             return
@@ -81,7 +81,7 @@ class RequestContext:
                     raise
             if too_large and not response_started:
                 status = 413
-                await _reject_too_large(send, request_id, limit)
+                await _reject_too_large(send, request_id, limit, scope["path"])
         finally:
             access_log.info("request", extra=_fields(scope, status, started))
             request_id_var.reset(token)
@@ -96,7 +96,7 @@ def _fields(scope: Scope, status: int, started: float) -> dict[str, Any]:
     }
 
 
-async def _reject_too_large(send: Send, request_id: str, limit: int) -> None:
+async def _reject_too_large(send: Send, request_id: str, limit: int, path: str) -> None:
     body = orjson.dumps(
         {
             "type": "https://emporium.dev/problems/body_too_large",
@@ -104,6 +104,7 @@ async def _reject_too_large(send: Send, request_id: str, limit: int) -> None:
             "status": 413,
             "code": "body_too_large",
             "detail": f"request bodies are limited to {limit} bytes",
+            "instance": path,
             "request_id": request_id,
         }
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import orjson
@@ -27,7 +28,8 @@ app.add_typer(alerts_app, name="alerts")
 demo_app = typer.Typer(help="The demo store.", no_args_is_help=True)
 app.add_typer(demo_app, name="demo")
 
-console = Console()
+# Piped output keeps whole ids (a narrow default width would cut them).
+console = Console(width=None if sys.stdout.isatty() else 250)
 
 
 def _settings(data_dir: str | None = None) -> Settings:
@@ -76,6 +78,7 @@ def init(
             tax_mode=tax_mode,
             order_ttl_seconds=order_ttl,
         ),
+        require_store=False,
     )
     console.print_json(orjson.dumps(store, default=str).decode())
 

@@ -37,9 +37,13 @@ def offline_runtime(settings: Settings, holder: str) -> Iterator[Runtime]:
         runtime.close()
 
 
-def run_offline(settings: Settings, holder: str, fn: Callable[[UnitOfWork], Any]) -> Any:
+def run_offline(
+    settings: Settings, holder: str, fn: Callable[[UnitOfWork], Any], *, require_store: bool = True
+) -> Any:
     """Run one service as the offline admin and return its result; domain errors exit non-zero."""
     with offline_runtime(settings, holder) as runtime:
+        if require_store and not runtime.writer.state.tables["store"].rows:
+            raise fail(f"no store in {settings.data_dir}; run `emporium init` first")
         try:
             return runtime.writer.run(fn, OFFLINE_ADMIN).body
         except DomainError as exc:

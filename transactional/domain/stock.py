@@ -197,14 +197,13 @@ def plan_fulfilment(
         if single:
             plan[sku] = [(min(single, key=preference).warehouse_id, need)]
             continue
+
+        def greedy_order(w: Warehouse, s: str = sku) -> tuple[bool, int, int, str]:
+            return (w.region != ship_region, -avail(s, w.warehouse_id), w.priority, w.warehouse_id)
+
         greedy = sorted(
             (w for w in warehouses if avail(sku, w.warehouse_id) > 0),
-            key=lambda w, s=sku: (
-                w.region != ship_region,
-                -avail(s, w.warehouse_id),
-                w.priority,
-                w.warehouse_id,
-            ),
+            key=greedy_order,
         )
         parts: list[tuple[str, int]] = []
         for w in greedy:

@@ -248,7 +248,7 @@ def update_category(uow: UnitOfWork, category_id: str, cmd: UpdateCategory) -> d
     if not changes:
         return category_view(row)
     _check_sibling_name(
-        uow, changes.get("name", row["name"]), changes.get("parent_id", row["parent_id"]), category_id
+        uow, str(changes.get("name", row["name"])), changes.get("parent_id", row["parent_id"]), category_id
     )
     updated = uow.update("categories", category_id, **changes, updated_at=uow.now)
     uow.audit("category.update", "category", category_id, **changes)

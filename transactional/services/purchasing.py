@@ -9,6 +9,7 @@ a low-stock alert the receipt cures.
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from typing import Annotated, Any
 
@@ -254,7 +255,7 @@ def receive_purchase_order(
             uow,
             line["sku_id"],
             warehouse_id,
-            lambda lv, qty=item.quantity: stock.receive(lv, qty),
+            functools.partial(stock.receive, qty=item.quantity),
             reason=cmd.note or None,
             reference_type="purchase_receipt",
             reference_id=receipt_id,

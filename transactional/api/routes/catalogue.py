@@ -135,8 +135,9 @@ async def archive_sku(sku_id: str, request: Request, caller: CallerDep) -> Respo
 
 
 @router.get("/skus/{sku_id}/prices", operation_id="skus.prices.list")
-def price_history(sku_id: str, caller: CallerDep, cur: ReaderDep) -> Response:
+def price_history(sku_id: str, caller: CallerDep, cur: ReaderDep, runtime: RuntimeDep) -> Response:
     """Every price the SKU has had or will have, with when each takes effect."""
+    _found(reads.get_sku(cur, sku_id, at=runtime.clock.now()), f"SKU {sku_id}", "sku_not_found")
     return json_response({"items": reads.sku_price_history(cur, sku_id)})
 
 
