@@ -24,11 +24,13 @@ demo: install
 
 test: install
 	$(BIN)/ruff check .
+	$(BIN)/mypy transactional
 	$(BIN)/pytest
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy transactional
 
 bench: install
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
