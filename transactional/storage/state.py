@@ -25,6 +25,16 @@ def key_of(spec: TableSpec, row: Mapping[str, Any]) -> Key:
     return tuple(row[c] for c in spec.key)
 
 
+_INDEXED: dict[str, tuple[str, ...]] = {
+    name: tuple(dict.fromkeys((*spec.indexes, *((spec.parent[1],) if spec.parent else ()))))
+    for name, spec in TABLES.items()
+}
+
+
+def _indexed_columns(table: str) -> tuple[str, ...]:
+    return _INDEXED[table]
+
+
 class HotTable:
     __slots__ = ("spec", "rows", "index")
 
@@ -134,6 +144,9 @@ class Layer:
         self.parent = parent
         self.changes: dict[str, dict[Key, tuple[Op, Row | None]]] = {}
         self.appends: dict[str, list[Row]] = {}
+        # Staged keys by indexed column value, so a lookup costs what it finds, not the
+        # size of the batch. Entries may be stale; lookups re-check the staged row.
+        self._index: dict[tuple[str, str], dict[Any, set[Key]]] = {}
 
     def get(self, table: str, key: Key) -> Row | None:
         staged = self.changes.get(table)
@@ -148,12 +161,15 @@ class Layer:
         if not staged:
             return self.parent.lookup(table, column, value)  # the common case: nothing staged here
         spec = TABLES[table]
-        found: dict[Key, Row] = {key_of(spec, r): r for r in self.parent.lookup(table, column, value)}
-        for key, (_, row) in staged.items():
-            if row is None or row[column] != value:
-                found.pop(key, None)
-            else:
+        found: dict[Key, Row] = {}
+        for row in self.parent.lookup(table, column, value):
+            key = key_of(spec, row)
+            if key not in staged:
                 found[key] = row
+        for key in self._index.get((table, column), {}).get(value, ()):
+            change = staged.get(key)
+            if change is not None and change[1] is not None and change[1][column] == value:
+                found[key] = change[1]
         return list(found.values())
 
     def scan(self, table: str) -> Iterator[Row]:
@@ -179,6 +195,9 @@ class Layer:
         elif previous is not None and previous[0] == "delete" and op == "insert":
             op = "update"  # the row exists in the database: replacing it is an update
         staged[key] = (op, row)
+        if row is not None:
+            for column in _indexed_columns(table):
+                self._index.setdefault((table, column), {}).setdefault(row[column], set()).add(key)
 
     def append(self, table: str, row: Row) -> None:
         self.appends.setdefault(table, []).append(row)
