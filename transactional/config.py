@@ -16,6 +16,8 @@ class Settings(BaseSettings):
     # Commands committed together at most; 1 means a commit per request.
     max_batch: int = 256
     due_interval_seconds: float = 2.0
+    # Python's thread switch interval in the server (see `emporium serve`).
+    gil_switch_interval_seconds: float = 0.0002
     max_body_bytes: int = 1_048_576
     idempotency_retention_hours: int = 48
     customer_token_ttl_seconds: int = 3600

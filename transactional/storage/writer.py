@@ -119,9 +119,10 @@ class Writer:
         self._schemas: dict[str, pa.Schema] = {}
         self.columns: dict[str, frozenset[str]] = {}
         self.state = HotState(loader=self._load_rows)
-        self.stats = {"batches": 0, "commands": 0, "rollbacks": 0}
+        self.stats: dict[str, float] = {"batches": 0, "commands": 0, "rollbacks": 0, "flush_seconds": 0.0}
         self._read_schemas()
         self._load_state()
+        self._warm_up()
 
     # -- start-up -----------------------------------------------------------
     def _read_schemas(self) -> None:
@@ -143,6 +144,12 @@ class Writer:
 
     def _load_rows(self, spec: TableSpec, column: str, value: Any) -> list[dict[str, Any]]:
         return self._select(f"select * exclude (commit_seq) from {spec.name} where {column} = ?", [value])
+
+    def _warm_up(self) -> None:
+        """DuckDB imports pandas the first time it scans an Arrow table (about a second):
+        pay that at start, not on the first order."""
+        empty = pa.table({"x": pa.array([], pa.int64())})  # noqa: F841 - read by DuckDB by name
+        self.con.execute("select count(*) from empty").fetchone()
 
     def _load_state(self) -> None:
         now = self.clock.now()
@@ -196,6 +203,15 @@ class Writer:
             self._queue.put(None)
             self._thread.join()
             self._thread = None
+            batches = self.stats["batches"] or 1
+            log.info(
+                "writer stopped: %d commands in %d batches (%.1f per batch), %.1f ms per commit, %d rollbacks",
+                self.stats["commands"],
+                self.stats["batches"],
+                self.stats["commands"] / batches,
+                self.stats["flush_seconds"] * 1e3 / batches,
+                self.stats["rollbacks"],
+            )
 
     def run(self, fn: ServiceFn, actor: Actor, **kw: Any) -> Outcome:
         """Run one command synchronously in the caller's thread (offline admin commands, tests)."""
@@ -317,7 +333,9 @@ class Writer:
         self.con.execute("commit")
         self.state.commit_seq = seq
         self.state.apply(layer)
-        log.debug("commit %d: %d commands in %.1f ms", seq, n_commands, (time.perf_counter() - started) * 1e3)
+        elapsed = time.perf_counter() - started
+        self.stats["flush_seconds"] += elapsed
+        log.debug("commit %d: %d commands in %.1f ms", seq, n_commands, elapsed * 1e3)
 
     def _write(self, table: str, op: str, rows: list[dict[str, Any]]) -> None:
         if not rows:
