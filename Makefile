@@ -8,7 +8,7 @@ export DO_NOT_TRACK := 1
 export DAGSTER_DISABLE_TELEMETRY := 1
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test test-unit test-integration test-e2e lint bench clean
 
 $(BIN)/emporium: pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check uv==0.13.9
@@ -26,6 +26,15 @@ test: install
 	$(BIN)/ruff check .
 	$(BIN)/mypy transactional
 	$(BIN)/pytest
+
+test-unit: install
+	$(BIN)/pytest tests/unit
+
+test-integration: install
+	$(BIN)/pytest tests/integration
+
+test-e2e: install
+	$(BIN)/pytest tests/e2e
 
 lint: install
 	$(BIN)/ruff check .
