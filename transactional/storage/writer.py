@@ -122,6 +122,7 @@ class Writer:
         self.stats: dict[str, float] = {"batches": 0, "commands": 0, "rollbacks": 0, "flush_seconds": 0.0}
         self._read_schemas()
         self._load_state()
+        self._begin_pending = False
         self._warm_up()
 
     # -- start-up -----------------------------------------------------------
@@ -316,7 +317,7 @@ class Writer:
             return
         seq = self.state.commit_seq + 1
         started = time.perf_counter()
-        self.con.execute("begin")
+        self._begin_pending = True  # sent with the first statement: one call fewer
         for table, changes in layer.changes.items():
             by_op: dict[str, list[dict[str, Any]]] = {"insert": [], "update": [], "delete": []}
             for key, (op, row) in changes.items():
@@ -332,7 +333,7 @@ class Writer:
         # One call for the journal row and the commit: each call into DuckDB waits for the
         # GIL on the way back, which under load costs more than the statement itself.
         committed_at = self.clock.now().isoformat()
-        self.con.execute(
+        self._execute(
             f"insert into commits values ({int(seq)}, '{committed_at}'::timestamptz, {int(n_commands)}); commit"
         )
         self.state.commit_seq = seq
@@ -350,16 +351,25 @@ class Writer:
             schema = pa.schema([schema.field(c) for c in spec.key])
         # DuckDB reads the Arrow table through a replacement scan of this local
         # name; measured here, that is about twice as fast as register/unregister.
-        staged = pa.Table.from_pylist(rows, schema=schema)  # noqa: F841 - read by DuckDB by name
+        staged = pa.Table.from_pylist(rows, schema=schema)
         if op == "insert":
-            self.con.execute(f"insert into {table} by name select * from staged")
+            self._execute(f"insert into {table} by name select * from staged", staged=staged)
         elif op == "update":
             sets = ", ".join(f"{c} = s.{c}" for c in schema.names if c not in spec.key)
             on = " and ".join(f"t.{c} = s.{c}" for c in spec.key)
-            self.con.execute(f"update {table} as t set {sets} from staged as s where {on}")
+            self._execute(f"update {table} as t set {sets} from staged as s where {on}", staged=staged)
         else:
             on = " and ".join(f"{table}.{c} = s.{c}" for c in spec.key)
-            self.con.execute(f"delete from {table} using staged as s where {on}")
+            self._execute(f"delete from {table} using staged as s where {on}", staged=staged)
+
+    def _execute(self, sql: str, staged: pa.Table | None = None) -> None:
+        """Run one statement of a flush; the transaction's BEGIN rides along with the first.
+
+        ``staged`` is not used in Python: DuckDB finds it by name in this frame."""
+        if self._begin_pending:
+            sql = "begin; " + sql
+            self._begin_pending = False
+        self.con.execute(sql)
 
     def _rollback(self) -> None:
         try:
