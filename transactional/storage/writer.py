@@ -36,6 +36,8 @@ from transactional.storage.unit_of_work import UnitOfWork
 log = logging.getLogger("emporium.writer")
 
 ServiceFn = Callable[[UnitOfWork], Any]
+# Commits slower than this are logged: they stall every caller in the batch.
+SLOW_COMMIT_SECONDS = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -340,7 +342,13 @@ class Writer:
         self.state.apply(layer)
         elapsed = time.perf_counter() - started
         self.stats["flush_seconds"] += elapsed
-        log.debug("commit %d: %d commands in %.1f ms", seq, n_commands, elapsed * 1e3)
+        if elapsed > SLOW_COMMIT_SECONDS:
+            rows = sum(len(c) for c in layer.changes.values()) + sum(len(a) for a in layer.appends.values())
+            log.warning(
+                "slow commit %d: %d commands, %d rows in %.0f ms", seq, n_commands, rows, elapsed * 1e3
+            )
+        else:
+            log.debug("commit %d: %d commands in %.1f ms", seq, n_commands, elapsed * 1e3)
 
     def _write(self, table: str, op: str, rows: list[dict[str, Any]]) -> None:
         if not rows:
