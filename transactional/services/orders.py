@@ -519,6 +519,25 @@ def expire_order(uow: UnitOfWork, order: Row) -> Row:
     )
 
 
+def order_for_actor(uow: UnitOfWork, order_id: str) -> Row:
+    """The order if it exists and the caller may act on it, else NotFound ``order_not_found``
+    (for other services, e.g. payments)."""
+    return _order(uow, order_id)
+
+
+def change_order_status(
+    uow: UnitOfWork,
+    order: Row,
+    target: OrderStatus,
+    *,
+    reason: str | None,
+    actor: Actor | None = None,
+    **changes: Any,
+) -> Row:
+    """Move an order along its state machine with a status-history row (for other services)."""
+    return _change_status(uow, order, target, reason=reason, actor=actor, **changes)
+
+
 # -- views ------------------------------------------------------------------------
 
 

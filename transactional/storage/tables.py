@@ -127,6 +127,37 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("order_status_history", ("history_id",), "append"),
         TableSpec("shipments", ("shipment_id",), "append"),
         TableSpec("shipment_lines", ("shipment_line_id",), "append"),
+        # Payments and refunds are children of their order: every attempt of an open order
+        # is in memory (so "is a payment in flight?" and "what is refundable?" are complete
+        # lookups), and a closed order's payments come back with it on a miss.
+        TableSpec(
+            "payments",
+            ("payment_id",),
+            "window",
+            indexes=("order_id",),
+            parent=("orders", "order_id"),
+        ),
+        TableSpec(
+            "refunds",
+            ("refund_id",),
+            "window",
+            indexes=("payment_id",),
+            parent=("orders", "order_id"),
+        ),
+        # Provider calls still in flight (pending, or unknown after a timeout) stay in memory,
+        # so the amounts in flight per payment and the reconciler's work list are complete.
+        TableSpec(
+            "payment_operations",
+            ("operation_id",),
+            "window",
+            indexes=("payment_id", "status"),
+            window_sql="status in ('pending', 'unknown')",
+            evict_when=_status_in("succeeded", "failed"),
+        ),
+        TableSpec("ledger_postings", ("posting_id",), "append"),
+        TableSpec("ledger_lines", ("posting_id", "line_no"), "append"),
+        TableSpec("store_credit_accounts", ("customer_id",), "full"),
+        TableSpec("store_credit_movements", ("movement_id",), "append"),
     )
 }
 

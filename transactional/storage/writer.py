@@ -343,9 +343,9 @@ class Writer:
         elapsed = time.perf_counter() - started
         self.stats["flush_seconds"] += elapsed
         if elapsed > SLOW_COMMIT_SECONDS:
-            rows = sum(len(c) for c in layer.changes.values()) + sum(len(a) for a in layer.appends.values())
+            n_rows = sum(len(c) for c in layer.changes.values()) + sum(len(a) for a in layer.appends.values())
             log.warning(
-                "slow commit %d: %d commands, %d rows in %.0f ms", seq, n_commands, rows, elapsed * 1e3
+                "slow commit %d: %d commands, %d rows in %.0f ms", seq, n_commands, n_rows, elapsed * 1e3
             )
         else:
             log.debug("commit %d: %d commands in %.1f ms", seq, n_commands, elapsed * 1e3)

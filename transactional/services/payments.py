@@ -1,0 +1,960 @@
+"""Payments, refunds, store credit and the ledger (PAY-1 to PAY-5): the writer-side services.
+
+Provider calls never run inside the writer (DESIGN.md, "The write path"), so
+every operation that reaches a provider is two commands:
+
+1. ``begin_*`` validates everything, stages the payment (or refund) and a
+   ``payment_operations`` row ``pending``, and returns ``provider_request``:
+   what the caller sends to the provider, its ``attempt_id`` being the
+   operation id (the provider's idempotency key).
+2. ``record_*`` applies the provider's answer: the domain transition
+   (domain/payments.py), the ledger postings (domain/ledger.py) and an audit
+   row. A timeout leaves the operation ``unknown`` and the reconciler
+   (services/payment_flow.py) asks again. Recording an operation that is
+   already settled changes nothing and returns the current state, so a late
+   answer, a retry and the reconciler can all record the same operation.
+
+What needs no provider completes in one command: paying with store credit
+(``begin_authorization`` draws the balance down and captures at once), a
+refund to store credit, and an admin's voucher. ``begin_*`` then returns
+``provider_request: None``.
+
+Rules decided here (also in DECISIONLOG.md §7):
+
+- One attempt at a time per order: a new authorization is refused while an
+  earlier one is pending, unknown or awaiting a bank transfer's funds
+  (``payment_in_progress``). The amount is the order's total
+  (``amount_mismatch`` if the client sends another) in the store currency.
+- Amounts in flight count: a capture may take at most the open hold minus the
+  captures already sent, a refund at most captured − refunded − refunds sent
+  (so concurrent requests never overdraw); a void is refused while a capture
+  is in flight (``capture_in_flight``).
+- A refund of a store-credit payment always goes back to store credit; a
+  refund to store credit needs a customer order (``store_credit_requires_customer``),
+  as does paying with store credit.
+- Money secured for an order that expired or was cancelled while the provider
+  was being called stays recorded (the ledger must match the provider) and is
+  audited as ``payment.order_not_payable`` for operators to refund; the
+  order's status is not changed.
+- Every posting goes through ``post``; every money movement writes an audit
+  row with the actor's key and the request id.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from transactional.domain import ledger
+from transactional.domain import payments as pay
+from transactional.domain import store_credit as sc
+from transactional.domain.access import Role
+from transactional.domain.card_data import reject_card_data
+from transactional.domain.errors import Conflict, Forbidden, IllegalTransition, Invalid
+from transactional.domain.orders import OrderStatus
+from transactional.domain.words import PAYMENT_METHODS, require_word
+from transactional.providers.payments import OutcomeStatus, PaymentSource, ProviderOutcome, validate_source
+from transactional.services.orders import change_order_status, order_for_actor
+from transactional.storage.state import Row
+from transactional.storage.unit_of_work import UnitOfWork
+
+DEFAULT_PROVIDER = "sandbox"
+
+_IN_FLIGHT = ("pending", "unknown")
+_SETTLED = ("succeeded", "failed")
+_S = pay.PaymentStatus
+
+# -- command models (also the HTTP request bodies) -------------------------------------
+
+Amount = Annotated[int, Field(strict=True, ge=1, le=10**12)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class AuthorizePayment(_Model):
+    """Pay an order: a method, and for provider methods a token (plus brand and last 4 for a card)."""
+
+    method: Annotated[str, Field(description="card, alipay, wechat_pay, bank_transfer or store_credit")]
+    token: Annotated[str | None, Field(max_length=200)] = None
+    card_brand: Annotated[str | None, Field(max_length=200)] = None
+    card_last4: Annotated[str | None, Field(max_length=200)] = None
+    currency: Annotated[str | None, Field(max_length=200)] = None
+    amount_minor: Amount | None = None
+
+
+class RefundPayment(_Model):
+    """Refund by amount, of one payment or of an order's refundable payment."""
+
+    payment_id: Annotated[str | None, Field(max_length=64)] = None
+    order_id: Annotated[str | None, Field(max_length=64)] = None
+    amount_minor: Amount
+    destination: Annotated[str, Field(description="original or store_credit")] = "original"
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+class IssueStoreCredit(_Model):
+    """An admin's voucher."""
+
+    customer_id: Annotated[str, Field(min_length=1, max_length=64)]
+    amount_minor: Amount
+    reason: Annotated[str, Field(min_length=1, max_length=500)]
+
+
+# -- authorization ----------------------------------------------------------------------
+
+
+def begin_authorization(
+    uow: UnitOfWork, order_id: str, cmd: AuthorizePayment, *, provider: str = DEFAULT_PROVIDER
+) -> dict[str, Any]:
+    """Stage a payment attempt and its authorize call as pending (store credit: pay at once)."""
+    # Card fields are scanned first, so a card number is refused before anything echoes it.
+    reject_card_data(
+        {"token": cmd.token, "card_brand": cmd.card_brand, "card_last4": cmd.card_last4}, field_kind="card"
+    )
+    method = require_word("payment_method", cmd.method, PAYMENT_METHODS)
+    store = uow.store
+    order = order_for_actor(uow, order_id)
+    currency = pay.check_currency((cmd.currency or store["currency"]).upper(), store["currency"])
+    if order["status"] != OrderStatus.pending_payment:
+        raise IllegalTransition(
+            f"order {order_id} is {order['status']}; only an order awaiting payment can be paid",
+            code="order_not_payable",
+            current=order["status"],
+        )
+    amount = order["total_minor"]
+    if cmd.amount_minor is not None and cmd.amount_minor != amount:
+        raise Invalid(
+            f"the payment must be the order total {amount}, not {cmd.amount_minor}",
+            code="amount_mismatch",
+            total_minor=amount,
+        )
+    busy = [p for p in uow.lookup("payments", "order_id", order_id) if p["status"] in _BUSY]
+    if busy:
+        raise Conflict(
+            f"order {order_id} already has payment {busy[0]['payment_id']} {busy[0]['status']}",
+            code="payment_in_progress",
+            payment_id=busy[0]["payment_id"],
+        )
+    if method == "store_credit":
+        if cmd.token is not None or cmd.card_brand is not None or cmd.card_last4 is not None:
+            raise Invalid(
+                "a store_credit payment carries no token or card details", code="invalid_card_details"
+            )
+        return _pay_with_store_credit(uow, order, currency, amount)
+    source = validate_source(method, PaymentSource(cmd.token or "", cmd.card_brand, cmd.card_last4))
+
+    payment = pay.new_payment(uow.new_id("pay"), order_id, method, currency, amount)
+    attempt_id = uow.new_id("pop")
+    row = _insert_payment(uow, payment, order, provider=provider, source=source, attempt_id=attempt_id)
+    op = _insert_operation(uow, row, "authorize", amount, operation_id=attempt_id)
+    return {
+        **payment_view(row),
+        "operation_id": op["operation_id"],
+        "provider_request": {
+            "kind": "authorize",
+            "attempt_id": op["operation_id"],
+            "method": method,
+            "currency": currency,
+            "amount_minor": amount,
+            "token": source.token,
+            "card_brand": source.card_brand,
+            "card_last4": source.card_last4,
+        },
+    }
+
+
+_BUSY = frozenset({_S.pending.value, _S.unknown.value, _S.awaiting_funds.value})
+
+
+def _pay_with_store_credit(uow: UnitOfWork, order: Row, currency: str, amount: int) -> dict[str, Any]:
+    customer_id = _require_customer(order)
+    account = uow.get("store_credit_accounts", customer_id)
+    balance = sc.CreditBalance(account["balance_minor"] if account is not None else 0)
+    new_balance, movement = sc.draw_down(balance, amount)  # insufficient_store_credit
+    payment = pay.new_payment(uow.new_id("pay"), order["order_id"], "store_credit", currency, amount)
+    row = _insert_payment(uow, payment, order, provider=None, source=None, attempt_id=None)
+    new, step = pay.authorize(payment, at=uow.now)
+    _store_credit_move(
+        uow,
+        customer_id,
+        account,
+        new_balance,
+        movement,
+        reference_type="payment",
+        reference_id=row["payment_id"],
+    )
+    row = _apply(uow, row, new, step, fee_minor=0)
+    _mark_order_paid(uow, row)
+    return {**payment_view(row), "operation_id": None, "provider_request": None}
+
+
+def record_authorization(uow: UnitOfWork, operation_id: str, outcome: ProviderOutcome) -> dict[str, Any]:
+    """Apply the provider's answer to an authorize call (module docstring)."""
+    op = _operation(uow, operation_id, "authorize", outcome)
+    row = uow.require("payments", op["payment_id"], code="payment_not_found", what="payment")
+    if op["status"] in _SETTLED:
+        return _replay(row, op)
+    payment = _payment(row)
+    status = outcome.status
+    if status is OutcomeStatus.timed_out:
+        if payment.status is _S.pending:
+            row = _save(uow, row, pay.mark_unknown(payment)[0])
+        return _settle(uow, row, op, "unknown", outcome)
+    if status in (OutcomeStatus.declined, OutcomeStatus.failed):
+        new, _ = pay.fail(payment, code=outcome.error_code or status.value)
+        row = _save(uow, row, new)
+        uow.audit(
+            "payment.failed", "payment", row["payment_id"], order_id=row["order_id"], code=new.failure_code
+        )
+        return _settle(uow, row, op, "failed", outcome)
+    # succeeded (card hold, wallet completed) or pending (bank transfer instructions issued)
+    new, step = pay.authorize(payment, at=uow.now, provider_ref=outcome.provider_ref)
+    if new.status is _S.awaiting_funds and outcome.captured:
+        # A timed-out bank transfer looked up after the funds arrived.
+        new, step = pay.funds_received(new, outcome.amount_minor)
+    row = _apply(uow, row, new, step, fee_minor=outcome.fee_minor if step is not None else 0)
+    if pay.is_paid(new):
+        _mark_order_paid(uow, row)
+    return _settle(uow, row, op, "succeeded", outcome)
+
+
+def record_funds_received(uow: UnitOfWork, payment_id: str, outcome: ProviderOutcome) -> dict[str, Any]:
+    """A bank transfer's funds arrived (the provider's lookup says captured): capture it, order paid."""
+    row = uow.require("payments", payment_id, code="payment_not_found", what="payment")
+    payment = _payment(row)
+    if outcome.status is not OutcomeStatus.succeeded or not outcome.captured:
+        return payment_view(row)  # still waiting
+    new, step = pay.funds_received(payment, outcome.amount_minor)
+    row = _apply(uow, row, new, step, fee_minor=outcome.fee_minor)
+    _mark_order_paid(uow, row)
+    return payment_view(row)
+
+
+# -- capture and void ---------------------------------------------------------------------
+
+
+def begin_capture(uow: UnitOfWork, payment_id: str, amount_minor: int | None = None) -> dict[str, Any]:
+    """Stage a capture of ``amount_minor`` (default: all that is still held and not in flight)."""
+    row = uow.require("payments", payment_id, code="payment_not_found", what="payment")
+    payment = _payment(row)
+    in_flight = _in_flight(uow, payment_id, "capture")
+    amount = amount_minor if amount_minor is not None else max(payment.open_minor - in_flight, 1)
+    pay.check_capture(payment, amount, in_flight_minor=in_flight)
+    captured_before = payment.captured_minor + in_flight
+    op = _insert_operation(uow, row, "capture", amount, captured_before=captured_before)
+    return {
+        **payment_view(row),
+        "operation_id": op["operation_id"],
+        "provider_request": {
+            "kind": "capture",
+            "attempt_id": op["operation_id"],
+            "provider_ref": row["provider_ref"],
+            "method": row["method"],
+            "currency": row["currency"],
+            "amount_minor": amount,
+            "captured_before_minor": captured_before,
+        },
+    }
+
+
+def record_capture(uow: UnitOfWork, operation_id: str, outcome: ProviderOutcome) -> dict[str, Any]:
+    """Apply the provider's answer to a capture: revenue recognized, the fee booked."""
+    op = _operation(uow, operation_id, "capture", outcome)
+    row = uow.require("payments", op["payment_id"], code="payment_not_found", what="payment")
+    if op["status"] in _SETTLED:
+        return _replay(row, op)
+    if outcome.status is OutcomeStatus.timed_out:
+        return _settle(uow, row, op, "unknown", outcome)
+    if outcome.status is not OutcomeStatus.succeeded:
+        # The hold stays open (and a card's amount stays a receivable) for operators to chase.
+        uow.audit(
+            "payment.capture_failed",
+            "payment",
+            row["payment_id"],
+            order_id=row["order_id"],
+            amount_minor=op["amount_minor"],
+            code=outcome.error_code,
+        )
+        return _settle(uow, row, op, "failed", outcome)
+    new, step = pay.capture(_payment(row), op["amount_minor"])
+    row = _apply(uow, row, new, step, fee_minor=outcome.fee_minor)
+    return _settle(uow, row, op, "succeeded", outcome)
+
+
+def begin_void(uow: UnitOfWork, payment_id: str) -> dict[str, Any]:
+    """Stage the release of a card hold's uncaptured remainder."""
+    row = uow.require("payments", payment_id, code="payment_not_found", what="payment")
+    payment = _payment(row)
+    pay.void(payment)  # payment_not_voidable, before anything else
+    if _in_flight(uow, payment_id, "capture"):
+        raise Conflict(f"a capture of payment {payment_id} is in flight", code="capture_in_flight")
+    op = _insert_operation(uow, row, "void", payment.open_minor)
+    return {
+        **payment_view(row),
+        "operation_id": op["operation_id"],
+        "provider_request": {
+            "kind": "void",
+            "attempt_id": op["operation_id"],
+            "provider_ref": row["provider_ref"],
+            "method": row["method"],
+            "currency": row["currency"],
+            "amount_minor": payment.open_minor,
+        },
+    }
+
+
+def record_void(uow: UnitOfWork, operation_id: str, outcome: ProviderOutcome) -> dict[str, Any]:
+    op = _operation(uow, operation_id, "void", outcome)
+    row = uow.require("payments", op["payment_id"], code="payment_not_found", what="payment")
+    if op["status"] in _SETTLED:
+        return _replay(row, op)
+    if outcome.status is OutcomeStatus.timed_out:
+        return _settle(uow, row, op, "unknown", outcome)
+    if outcome.status is not OutcomeStatus.succeeded:
+        return _settle(uow, row, op, "failed", outcome)
+    new, step = pay.void(_payment(row))
+    row = _apply(uow, row, new, step, fee_minor=0)
+    return _settle(uow, row, op, "succeeded", outcome)
+
+
+# -- refunds ------------------------------------------------------------------------------
+
+
+def begin_refund(uow: UnitOfWork, cmd: RefundPayment) -> dict[str, Any]:
+    """Refund by amount; to store credit (or of a store-credit payment) it completes at once."""
+    reason = (cmd.reason or "").strip()
+    if not reason:
+        raise Invalid("a reason is required", code="reason_required")
+    reject_card_data({"reason": reason}, field_kind="free_text")
+    destination = cmd.destination
+    if destination not in ("original", "store_credit"):
+        raise Invalid(
+            f"refund destination must be original or store_credit, got {destination!r}",
+            code="invalid_refund_destination",
+        )
+    if (cmd.payment_id is None) == (cmd.order_id is None):
+        raise Invalid("give exactly one of payment_id or order_id", code="payment_or_order_required")
+    if cmd.payment_id is not None:
+        row = uow.require("payments", cmd.payment_id, code="payment_not_found", what="payment")
+        order = order_for_actor(uow, row["order_id"])
+    else:
+        order = order_for_actor(uow, cmd.order_id)  # type: ignore[arg-type]
+        row = _refundable_payment(uow, order["order_id"])
+    payment = _payment(row)
+    payment_id = row["payment_id"]
+    pay.check_refund(payment, cmd.amount_minor, in_flight_minor=_in_flight(uow, payment_id, "refund"))
+    to_credit = destination == "store_credit" or payment.method == "store_credit"
+    customer_id = _require_customer(order) if to_credit else None
+    refund_id = uow.new_id("rfd")
+    refund = {
+        "refund_id": refund_id,
+        "order_id": order["order_id"],
+        "payment_id": payment_id,
+        "operation_id": None,
+        "amount_minor": cmd.amount_minor,
+        "destination": "store_credit" if to_credit else "original",
+        "reason": reason,
+        "lines_json": None,
+        "status": "pending",
+        "revenue_minor": 0,
+        "tax_minor": 0,
+        "shipping_minor": 0,
+        "created_at": uow.now,
+        "updated_at": uow.now,
+        "actor_key_id": uow.actor.key_id,
+        "request_id": uow.request_id,
+    }
+    if to_credit:
+        assert customer_id is not None
+        account = uow.get("store_credit_accounts", customer_id)
+        balance = sc.CreditBalance(account["balance_minor"] if account is not None else 0)
+        new_balance, movement = sc.refund_to_credit(balance, cmd.amount_minor)
+        uow.insert("refunds", refund)
+        _store_credit_move(
+            uow, customer_id, account, new_balance, movement, reference_type="refund", reference_id=refund_id
+        )
+        row, refund_row = _apply_refund(
+            uow, row, uow.require("refunds", refund_id), destination="store_credit"
+        )
+        return {**refund_view(refund_row), "payment": payment_view(row), "provider_request": None}
+    op = _insert_operation(uow, row, "refund", cmd.amount_minor, refund_id=refund_id)
+    refund_row = uow.insert("refunds", {**refund, "operation_id": op["operation_id"]})
+    return {
+        **refund_view(refund_row),
+        "payment": payment_view(row),
+        "provider_request": {
+            "kind": "refund",
+            "attempt_id": op["operation_id"],
+            "provider_ref": row["provider_ref"],
+            "method": row["method"],
+            "currency": row["currency"],
+            "amount_minor": cmd.amount_minor,
+        },
+    }
+
+
+def record_refund(uow: UnitOfWork, operation_id: str, outcome: ProviderOutcome) -> dict[str, Any]:
+    """Apply the provider's answer to a refund sent back to the original method."""
+    op = _operation(uow, operation_id, "refund", outcome)
+    row = uow.require("payments", op["payment_id"], code="payment_not_found", what="payment")
+    refund_row = uow.require("refunds", op["refund_id"], code="refund_not_found", what="refund")
+    if op["status"] in _SETTLED:
+        return {**refund_view(refund_row), "payment": payment_view(row)}
+    if outcome.status is OutcomeStatus.timed_out:
+        refund_row = uow.update("refunds", refund_row["refund_id"], status="unknown", updated_at=uow.now)
+        _settle(uow, row, op, "unknown", outcome)
+        return {**refund_view(refund_row), "payment": payment_view(row)}
+    if outcome.status is not OutcomeStatus.succeeded:
+        refund_row = uow.update("refunds", refund_row["refund_id"], status="failed", updated_at=uow.now)
+        _settle(uow, row, op, "failed", outcome)
+        return {**refund_view(refund_row), "payment": payment_view(row)}
+    row, refund_row = _apply_refund(uow, row, refund_row, destination="original")
+    _settle(uow, row, op, "succeeded", outcome)
+    return {**refund_view(refund_row), "payment": payment_view(row)}
+
+
+def _refundable_payment(uow: UnitOfWork, order_id: str) -> Row:
+    """The order's payment with the most left to refund (refunds in flight counted)."""
+    best: tuple[int, str, Row] | None = None
+    for row in uow.lookup("payments", "order_id", order_id):
+        if row["status"] not in _REFUNDABLE:
+            continue
+        left = row["captured_minor"] - row["refunded_minor"] - _in_flight(uow, row["payment_id"], "refund")
+        if best is None or (left, row["payment_id"]) > best[:2]:
+            best = (left, row["payment_id"], row)
+    if best is None:
+        raise IllegalTransition(
+            f"order {order_id} has no captured payment to refund", code="payment_not_refundable"
+        )
+    return best[2]
+
+
+_REFUNDABLE = frozenset(
+    {_S.partially_captured.value, _S.captured.value, _S.partially_refunded.value, _S.refunded.value}
+)
+
+
+def _apply_refund(uow: UnitOfWork, row: Row, refund_row: Row, *, destination: str) -> tuple[Row, Row]:
+    amount = refund_row["amount_minor"]
+    new, _ = pay.refund(_payment(row), amount)
+    recognized = ledger.Split(
+        row["recognized_revenue_minor"], row["recognized_tax_minor"], row["recognized_shipping_minor"]
+    )
+    refunded = ledger.Split(
+        row["refunded_revenue_minor"], row["refunded_tax_minor"], row["refunded_shipping_minor"]
+    )
+    split = ledger.split_amount(amount, recognized - refunded)
+    post(
+        uow,
+        ledger.refund_posting(
+            posting_id=uow.new_id("pst"),
+            reference=refund_row["refund_id"],
+            split=split,
+            method=row["method"],
+            destination="store_credit" if destination == "store_credit" else "original",
+            provider=row["provider"],
+        ),
+        reference_type="refund",
+        order_id=row["order_id"],
+        payment_id=row["payment_id"],
+    )
+    after = refunded + split
+    row = _save(
+        uow,
+        row,
+        new,
+        refunded_revenue_minor=after.revenue_minor,
+        refunded_tax_minor=after.tax_minor,
+        refunded_shipping_minor=after.shipping_minor,
+    )
+    refund_row = uow.update(
+        "refunds",
+        refund_row["refund_id"],
+        status="succeeded",
+        revenue_minor=split.revenue_minor,
+        tax_minor=split.tax_minor,
+        shipping_minor=split.shipping_minor,
+        updated_at=uow.now,
+    )
+    uow.audit(
+        "payment.refund",
+        "payment",
+        row["payment_id"],
+        order_id=row["order_id"],
+        refund_id=refund_row["refund_id"],
+        amount_minor=amount,
+        destination=destination,
+    )
+    return row, refund_row
+
+
+# -- store credit ---------------------------------------------------------------------------
+
+
+def issue_store_credit(uow: UnitOfWork, cmd: IssueStoreCredit) -> dict[str, Any]:
+    """An admin's voucher: the customer's balance grows, voucher_expense against the liability."""
+    if uow.actor.role not in (Role.admin, "system"):
+        raise Forbidden("only an admin can issue store credit", code="role_forbidden")
+    reason = (cmd.reason or "").strip()
+    if not reason:
+        raise Invalid("a reason is required", code="reason_required")
+    reject_card_data({"reason": reason}, field_kind="free_text")
+    uow.require("customers", cmd.customer_id, code="customer_not_found", what="customer")
+    account = uow.get("store_credit_accounts", cmd.customer_id)
+    balance = sc.CreditBalance(account["balance_minor"] if account is not None else 0)
+    new_balance, movement = sc.issue(balance, cmd.amount_minor)
+    voucher_id = uow.new_id("vch")
+    _store_credit_move(
+        uow,
+        cmd.customer_id,
+        account,
+        new_balance,
+        movement,
+        reference_type="voucher",
+        reference_id=voucher_id,
+        reason=reason,
+    )
+    post(
+        uow,
+        ledger.store_credit_issue_posting(
+            posting_id=uow.new_id("pst"), reference=voucher_id, amount_minor=cmd.amount_minor
+        ),
+        reference_type="voucher",
+        order_id=None,
+        payment_id=None,
+    )
+    uow.audit(
+        "store_credit.issue",
+        "customer",
+        cmd.customer_id,
+        voucher_id=voucher_id,
+        amount_minor=cmd.amount_minor,
+        reason=reason,
+    )
+    return {
+        "voucher_id": voucher_id,
+        "customer_id": cmd.customer_id,
+        "amount_minor": cmd.amount_minor,
+        "balance_minor": new_balance.balance_minor,
+    }
+
+
+def _store_credit_move(
+    uow: UnitOfWork,
+    customer_id: str,
+    account: Row | None,
+    new_balance: sc.CreditBalance,
+    movement: sc.CreditMovement,
+    *,
+    reference_type: str,
+    reference_id: str,
+    reason: str | None = None,
+) -> None:
+    if account is None:
+        uow.insert(
+            "store_credit_accounts",
+            {
+                "customer_id": customer_id,
+                "balance_minor": new_balance.balance_minor,
+                "created_at": uow.now,
+                "updated_at": uow.now,
+            },
+        )
+    else:
+        uow.update(
+            "store_credit_accounts", customer_id, balance_minor=new_balance.balance_minor, updated_at=uow.now
+        )
+    uow.insert(
+        "store_credit_movements",
+        {
+            "movement_id": uow.new_id("scm"),
+            "customer_id": customer_id,
+            "kind": movement.kind.value,
+            "delta_minor": movement.delta_minor,
+            "reference_type": reference_type,
+            "reference_id": reference_id,
+            "reason": reason,
+            "occurred_at": uow.now,
+            "actor_key_id": uow.actor.key_id,
+            "request_id": uow.request_id,
+        },
+    )
+
+
+# -- reconciliation -----------------------------------------------------------------------
+
+
+def operations_to_reconcile(
+    uow: UnitOfWork, *, now: datetime, stale_after: timedelta = timedelta(minutes=5)
+) -> list[dict[str, Any]]:
+    """Provider calls whose outcome the store does not know, with the request to look them up.
+
+    Unknown operations (timed out), pending ones older than ``stale_after`` (the
+    process died during the call), and bank transfers still awaiting funds
+    (``kind`` ``funds``). Stages nothing. Complete: every in-flight operation and
+    every order awaiting payment is in the writer's memory.
+    """
+    work: list[dict[str, Any]] = []
+    ops = [
+        *uow.lookup("payment_operations", "status", "unknown"),
+        *(
+            op
+            for op in uow.lookup("payment_operations", "status", "pending")
+            if op["requested_at"] <= now - stale_after
+        ),
+    ]
+    for op in sorted(ops, key=lambda o: o["operation_id"]):
+        row = uow.get("payments", op["payment_id"])
+        if row is None:
+            continue
+        request: dict[str, Any] = {
+            "kind": op["kind"],
+            "attempt_id": op["operation_id"],
+            "method": row["method"],
+            "currency": row["currency"],
+            "amount_minor": op["amount_minor"],
+        }
+        if op["kind"] == "authorize":
+            request |= {
+                "token": row["token"],
+                "card_brand": row["card_brand"],
+                "card_last4": row["card_last4"],
+            }
+        else:
+            request["provider_ref"] = row["provider_ref"]
+        if op["kind"] == "capture":
+            request["captured_before_minor"] = op["captured_before_minor"]
+        work.append({"operation_id": op["operation_id"], "payment_id": row["payment_id"], "request": request})
+    for order in uow.lookup("orders", "status", OrderStatus.pending_payment.value):
+        for row in uow.lookup("payments", "order_id", order["order_id"]):
+            if row["status"] != _S.awaiting_funds.value:
+                continue
+            work.append(
+                {
+                    "operation_id": None,
+                    "payment_id": row["payment_id"],
+                    "request": {
+                        "kind": "funds",
+                        "attempt_id": row["attempt_id"],
+                        "method": row["method"],
+                        "currency": row["currency"],
+                        "amount_minor": row["amount_minor"],
+                        "token": row["token"],
+                        "card_brand": None,
+                        "card_last4": None,
+                    },
+                }
+            )
+    return work
+
+
+# -- the ledger -----------------------------------------------------------------------------
+
+
+def post(
+    uow: UnitOfWork,
+    posting: ledger.Posting,
+    *,
+    reference_type: str,
+    order_id: str | None,
+    payment_id: str | None,
+) -> None:
+    """Write a (balanced by construction) domain Posting as ledger_postings + ledger_lines rows."""
+    uow.insert(
+        "ledger_postings",
+        {
+            "posting_id": posting.posting_id,
+            "kind": posting.kind.value,
+            "reference_type": reference_type,
+            "reference_id": posting.reference,
+            "reverses": posting.reverses,
+            "order_id": order_id,
+            "payment_id": payment_id,
+            "posted_at": uow.now,
+            "actor_key_id": uow.actor.key_id,
+            "request_id": uow.request_id,
+        },
+    )
+    for line_no, line in enumerate(posting.lines, start=1):
+        uow.insert(
+            "ledger_lines",
+            {
+                "posting_id": posting.posting_id,
+                "line_no": line_no,
+                "account": line.account.value,
+                "provider": line.provider,
+                "debit_minor": line.debit_minor,
+                "credit_minor": line.credit_minor,
+            },
+        )
+
+
+# -- views ----------------------------------------------------------------------------------
+
+_HIDDEN = frozenset({"token"})
+
+
+def payment_view(row: Row) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k not in _HIDDEN}
+
+
+def refund_view(row: Row) -> dict[str, Any]:
+    return dict(row)
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _payment(row: Row) -> pay.Payment:
+    return pay.Payment(
+        payment_id=row["payment_id"],
+        order_id=row["order_id"],
+        method=row["method"],
+        currency=row["currency"],
+        amount_minor=row["amount_minor"],
+        status=pay.PaymentStatus(row["status"]),
+        authorized_minor=row["authorized_minor"],
+        captured_minor=row["captured_minor"],
+        refunded_minor=row["refunded_minor"],
+        voided_minor=row["voided_minor"],
+        expires_at=row["expires_at"],
+        provider_ref=row["provider_ref"],
+        failure_code=row["failure_code"],
+    )
+
+
+def _insert_payment(
+    uow: UnitOfWork,
+    payment: pay.Payment,
+    order: Row,
+    *,
+    provider: str | None,
+    source: PaymentSource | None,
+    attempt_id: str | None,
+) -> Row:
+    return uow.insert(
+        "payments",
+        {
+            "payment_id": payment.payment_id,
+            "order_id": payment.order_id,
+            "customer_id": order["customer_id"],
+            "method": payment.method,
+            "currency": payment.currency,
+            "amount_minor": payment.amount_minor,
+            "authorized_minor": 0,
+            "captured_minor": 0,
+            "refunded_minor": 0,
+            "voided_minor": 0,
+            "fee_minor": 0,
+            "recognized_revenue_minor": 0,
+            "recognized_tax_minor": 0,
+            "recognized_shipping_minor": 0,
+            "refunded_revenue_minor": 0,
+            "refunded_tax_minor": 0,
+            "refunded_shipping_minor": 0,
+            "status": payment.status.value,
+            "provider": provider,
+            "provider_ref": None,
+            "attempt_id": attempt_id,
+            "token": source.token if source is not None else None,
+            "card_brand": source.card_brand if source is not None else None,
+            "card_last4": source.card_last4 if source is not None else None,
+            "expires_at": None,
+            "failure_code": None,
+            "created_at": uow.now,
+            "updated_at": uow.now,
+        },
+    )
+
+
+def _insert_operation(
+    uow: UnitOfWork,
+    payment: Row,
+    kind: str,
+    amount: int,
+    *,
+    captured_before: int = 0,
+    refund_id: str | None = None,
+    operation_id: str | None = None,
+) -> Row:
+    return uow.insert(
+        "payment_operations",
+        {
+            "operation_id": operation_id or uow.new_id("pop"),
+            "payment_id": payment["payment_id"],
+            "order_id": payment["order_id"],
+            "refund_id": refund_id,
+            "kind": kind,
+            "amount_minor": amount,
+            "captured_before_minor": captured_before,
+            "status": "pending",
+            "fee_minor": 0,
+            "provider": payment["provider"],
+            "provider_ref": None,
+            "error_code": None,
+            "requested_at": uow.now,
+            "settled_at": None,
+            "actor_key_id": uow.actor.key_id,
+            "request_id": uow.request_id,
+        },
+    )
+
+
+def _operation(uow: UnitOfWork, operation_id: str, kind: str, outcome: ProviderOutcome) -> Row:
+    op = uow.require(
+        "payment_operations", operation_id, code="payment_operation_not_found", what="payment operation"
+    )
+    if op["kind"] != kind:
+        raise Invalid(
+            f"operation {operation_id} is a {op['kind']}, not a {kind}", code="operation_kind_mismatch"
+        )
+    if outcome.attempt_id != operation_id:
+        raise Invalid(
+            f"the outcome is for attempt {outcome.attempt_id}, not {operation_id}", code="outcome_mismatch"
+        )
+    return op
+
+
+def _in_flight(uow: UnitOfWork, payment_id: str, kind: str) -> int:
+    """Σ amounts of this payment's ``kind`` calls sent to the provider and not settled."""
+    return sum(
+        op["amount_minor"]
+        for op in uow.lookup("payment_operations", "payment_id", payment_id)
+        if op["kind"] == kind and op["status"] in _IN_FLIGHT
+    )
+
+
+def _settle(uow: UnitOfWork, row: Row, op: Row, status: str, outcome: ProviderOutcome) -> dict[str, Any]:
+    op = uow.update(
+        "payment_operations",
+        op["operation_id"],
+        status=status,
+        settled_at=uow.now if status in _SETTLED else None,
+        fee_minor=outcome.fee_minor if status == "succeeded" else 0,
+        provider_ref=outcome.provider_ref,
+        error_code=outcome.error_code,
+    )
+    return _replay(row, op)
+
+
+def _replay(row: Row, op: Row) -> dict[str, Any]:
+    return {**payment_view(row), "operation_id": op["operation_id"], "operation_status": op["status"]}
+
+
+def _save(uow: UnitOfWork, row: Row, new: pay.Payment, **extra: Any) -> Row:
+    return uow.update(
+        "payments",
+        row["payment_id"],
+        status=new.status.value,
+        authorized_minor=new.authorized_minor,
+        captured_minor=new.captured_minor,
+        refunded_minor=new.refunded_minor,
+        voided_minor=new.voided_minor,
+        expires_at=new.expires_at,
+        provider_ref=new.provider_ref,
+        failure_code=new.failure_code,
+        updated_at=uow.now,
+        **extra,
+    )
+
+
+def _apply(
+    uow: UnitOfWork, row: Row, new: pay.Payment, step: pay.PaymentMovement | None, *, fee_minor: int
+) -> Row:
+    """Save the new payment and book the movement of a hold, release or capture."""
+    if step is None:
+        return _save(uow, row, new)
+    payment_id, order_id = row["payment_id"], row["order_id"]
+    kind, amount = step.kind, step.amount_minor
+    refs = {"reference_type": "payment", "order_id": order_id, "payment_id": payment_id}
+    extra: dict[str, Any] = {}
+    if kind is pay.MovementKind.hold:
+        post(
+            uow,
+            ledger.hold_posting(posting_id=uow.new_id("pst"), reference=payment_id, amount_minor=amount),
+            **refs,
+        )
+        action = "payment.authorized"
+    elif kind is pay.MovementKind.release:
+        post(
+            uow,
+            ledger.release_posting(posting_id=uow.new_id("pst"), reference=payment_id, amount_minor=amount),
+            **refs,
+        )
+        action = "payment.released"
+    elif kind is pay.MovementKind.capture:
+        recognized = ledger.Split(
+            row["recognized_revenue_minor"], row["recognized_tax_minor"], row["recognized_shipping_minor"]
+        )
+        split = ledger.split_amount(amount, _order_split(uow, order_id) - recognized)
+        provider = row["provider"]
+        post(
+            uow,
+            ledger.capture_posting(
+                posting_id=uow.new_id("pst"),
+                reference=payment_id,
+                method=row["method"],
+                split=split,
+                provider=provider,
+            ),
+            **refs,
+        )
+        if fee_minor > 0:
+            assert provider is not None
+            post(
+                uow,
+                ledger.fee_posting(
+                    posting_id=uow.new_id("pst"), reference=payment_id, provider=provider, fee_minor=fee_minor
+                ),
+                **refs,
+            )
+        after = recognized + split
+        extra = {
+            "fee_minor": row["fee_minor"] + fee_minor,
+            "recognized_revenue_minor": after.revenue_minor,
+            "recognized_tax_minor": after.tax_minor,
+            "recognized_shipping_minor": after.shipping_minor,
+        }
+        action = "payment.captured"
+    else:  # refunds are booked by _apply_refund
+        raise AssertionError(f"unexpected movement {kind}")
+    uow.audit(action, "payment", payment_id, order_id=order_id, amount_minor=amount, fee_minor=fee_minor)
+    return _save(uow, row, new, **extra)
+
+
+def _order_split(uow: UnitOfWork, order_id: str) -> ledger.Split:
+    """The order's total as revenue (net of discounts), tax and shipping."""
+    order = uow.require("orders", order_id, code="order_not_found", what="order")
+    tax, shipping = order["tax_minor"], order["shipping_minor"]
+    return ledger.Split(order["total_minor"] - tax - shipping, tax, shipping)
+
+
+def _mark_order_paid(uow: UnitOfWork, row: Row) -> None:
+    order = uow.require("orders", row["order_id"], code="order_not_found", what="order")
+    if order["status"] == OrderStatus.pending_payment:
+        change_order_status(
+            uow, order, OrderStatus.paid, reason=f"payment {row['payment_id']}", paid_at=uow.now
+        )
+    else:
+        uow.audit(
+            "payment.order_not_payable",
+            "payment",
+            row["payment_id"],
+            order_id=row["order_id"],
+            order_status=order["status"],
+            amount_minor=row["amount_minor"],
+        )
+
+
+def _require_customer(order: Row) -> str:
+    customer_id = order["customer_id"]
+    if customer_id is None:
+        raise Invalid(
+            "store credit belongs to a customer; a guest order cannot use it",
+            code="store_credit_requires_customer",
+        )
+    return str(customer_id)
