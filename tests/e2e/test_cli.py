@@ -380,3 +380,22 @@ def test_keys_create_refuses_a_dir_without_a_store(tmp_path: Path, workdir: Path
         ["keys", "create", "--role", "admin", "--data-dir", str(tmp_path / "empty")], _base_env(), workdir
     )
     failed(result, "no store in", "emporium init")
+
+
+def test_ledger_balances(op_env: dict[str, str], workdir: Path, keys: dict[str, str]) -> None:
+    finance_env = {**op_env, "EMPORIUM_API_KEY": keys["finance"]}
+    table, as_json, future, forbidden = run_many(
+        [
+            (["ledger", "balances"], finance_env),
+            (["ledger", "balances", "--json"], finance_env),
+            (["ledger", "balances", "--day-from", "2999-01-01", "--json"], finance_env),
+            (["ledger", "balances"], op_env),
+        ],
+        workdir,
+    )
+    assert "account" in ok(table) and "balance_minor" in ok(table)
+    body = json.loads(ok(as_json))
+    assert sum(body["totals"].values()) == 0
+    assert all(item["debit_minor"] - item["credit_minor"] == item["balance_minor"] for item in body["items"])
+    assert json.loads(ok(future))["items"] == []
+    failed(forbidden, "role operator may not call ledger.balances", "role_forbidden", "HTTP 403")

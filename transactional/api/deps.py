@@ -19,7 +19,7 @@ from transactional.bootstrap import Runtime
 from transactional.domain.access import Actor, hash_secret
 from transactional.domain.errors import Forbidden, Invalid, NotFound, Unauthorized
 from transactional.storage.unit_of_work import UnitOfWork
-from transactional.storage.writer import Command, IdempotencyClaim
+from transactional.storage.writer import Command, IdempotencyClaim, Outcome
 
 
 def get_runtime(request: Request) -> Runtime:
@@ -124,21 +124,23 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     )
 
 
-async def execute(
+async def submit(
     request: Request,
     caller: Caller,
     fn: Callable[[UnitOfWork], Any],
     *,
     status: int = 200,
-) -> Response:
-    """Queue a write command to the serial writer and answer once its batch has committed.
+    idempotent: bool = True,
+) -> Outcome:
+    """Queue a write command to the serial writer and return its Outcome once its batch has committed.
 
-    An Idempotency-Key header makes the command replayable: scoped per API key,
-    method and path; the same key with another body is a 409.
+    With ``idempotent`` (the default) an Idempotency-Key header makes the command
+    replayable: scoped per API key, method and path; the same key with another
+    body is a 409. Domain errors are raised (and answered as problems).
     """
     runtime = get_runtime(request)
     claim = None
-    idem_key = request.headers.get("idempotency-key")
+    idem_key = request.headers.get("idempotency-key") if idempotent else None
     if idem_key is not None:
         if not 1 <= len(idem_key) <= 255:
             raise Invalid("Idempotency-Key must be 1 to 255 characters", code="invalid_idempotency_key")
@@ -151,6 +153,21 @@ async def execute(
         idempotency=claim,
         success_status=status,
     )
-    outcome = await asyncio.wrap_future(runtime.writer.submit(command))
+    return await asyncio.wrap_future(runtime.writer.submit(command))
+
+
+async def execute(
+    request: Request,
+    caller: Caller,
+    fn: Callable[[UnitOfWork], Any],
+    *,
+    status: int = 200,
+) -> Response:
+    """Queue a write command to the serial writer and answer once its batch has committed.
+
+    An Idempotency-Key header makes the command replayable: scoped per API key,
+    method and path; the same key with another body is a 409.
+    """
+    outcome = await submit(request, caller, fn, status=status)
     headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
     return json_response(outcome.body, outcome.status, headers)

@@ -18,13 +18,15 @@ from transactional.api.permissions import OWN_ONLY_FOR_STOREFRONT, PERMISSIONS, 
 from transactional.api.routes import ROUTERS, endpoints
 from transactional.bootstrap import Runtime
 from transactional.domain.access import SYSTEM
+from transactional.providers.payments import PaymentProvider, SandboxProvider
+from transactional.services import payment_flow
 from transactional.services.due import run_due
 from transactional.storage.writer import Command
 
 log = logging.getLogger("emporium.api")
 
 DESCRIPTION = """\
-Emporium's transactional core: catalogue, customers, stock, purchasing and orders.
+Emporium's transactional core: catalogue, customers, stock, purchasing, orders and payments.
 
 Authenticate with `Authorization: Bearer <api key>`. Storefront keys act for a
 customer with `X-Customer-Token` (from `POST /api/v1/auth/customer-token`) or
@@ -38,10 +40,12 @@ POSTs that move stock or money accept `Idempotency-Key`. Errors are RFC 9457
 
 
 PRUNE_EVERY_TICKS = 150
+RECONCILE_EVERY_TICKS = 5
 
 
-async def _due_loop(runtime: Runtime) -> None:
-    """Submit the due-work command (order expiry, key pruning) on the server's clock."""
+async def _due_loop(runtime: Runtime, provider: PaymentProvider) -> None:
+    """Submit the due-work command (order expiry, key pruning) on the server's clock, and every few
+    ticks reconcile payment operations whose outcome is unknown (provider called off the event loop)."""
     tick = 0
     while True:
         await asyncio.sleep(runtime.settings.due_interval_seconds)
@@ -54,14 +58,27 @@ async def _due_loop(runtime: Runtime) -> None:
             await asyncio.wrap_future(runtime.writer.submit(command))
         except Exception:  # due work must never kill the loop; the next tick retries
             log.exception("due work failed")
+        if tick % RECONCILE_EVERY_TICKS == 0:
+            try:
+                # Blocks on the writer and the provider: a worker thread, never the event loop.
+                counts = await asyncio.to_thread(
+                    payment_flow.reconcile_unknown, runtime.writer, provider, runtime.clock.now()
+                )
+                if counts["checked"]:
+                    log.info("payment reconciliation: %s", counts)
+            except Exception:  # the next round retries
+                log.exception("payment reconciliation failed")
 
 
-def create_app(runtime: Runtime) -> FastAPI:
+def create_app(runtime: Runtime, payment_provider: PaymentProvider | None = None) -> FastAPI:
+    """The app over ``runtime``; payments go to ``payment_provider`` (default: the offline sandbox)."""
+    provider: PaymentProvider = payment_provider if payment_provider is not None else SandboxProvider()
+
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if not runtime.writer.is_running:
             runtime.writer.start()
-        due = asyncio.create_task(_due_loop(runtime))
+        due = asyncio.create_task(_due_loop(runtime, provider))
         try:
             yield
         finally:
@@ -78,6 +95,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.runtime = runtime
+    app.state.payment_provider = provider
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)

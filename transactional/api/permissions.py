@@ -71,6 +71,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "orders.ship": frozenset({O, A}),
     "orders.deliver": frozenset({O, A}),
     "orders.complete": frozenset({O, A}),
+    "payments.create": frozenset({S, O, A}),
+    "payments.list": frozenset({S, O, F, A, P}),
+    "payments.capture": frozenset({O, F, A}),
+    "payments.void": frozenset({F, A}),
+    "refunds.create": frozenset({F, A}),
+    "store_credit.issue": frozenset({A}),
+    "store_credit.get": frozenset({S, O, F, A, P}),
+    "ledger.balances": frozenset({F, A, P}),
 }
 
 # Storefront access to these is limited to the caller's own customer or guest order.
@@ -82,6 +90,9 @@ OWN_ONLY_FOR_STOREFRONT = frozenset(
         "orders.get",
         "orders.modify",
         "orders.cancel",
+        "payments.create",
+        "payments.list",
+        "store_credit.get",
     }
 )
 

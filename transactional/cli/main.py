@@ -25,6 +25,8 @@ app.add_typer(keys_app, name="keys")
 app.add_typer(orders_app, name="orders")
 app.add_typer(stock_app, name="stock")
 app.add_typer(alerts_app, name="alerts")
+ledger_app = typer.Typer(help="The ledger, through the running server.", no_args_is_help=True)
+app.add_typer(ledger_app, name="ledger")
 demo_app = typer.Typer(help="The demo store.", no_args_is_help=True)
 app.add_typer(demo_app, name="demo")
 
@@ -219,6 +221,23 @@ def orders_list(
         params={"status": status, "customer_id": customer, "limit": limit, "after": after},
     )
     _print(result, as_json, ORDER_COLUMNS)
+
+
+LEDGER_COLUMNS = ["day", "account", "provider", "debit_minor", "credit_minor", "balance_minor"]
+
+
+@ledger_app.command("balances")
+def ledger_balances(
+    day_from: str | None = typer.Option(None, "--day-from", help="First store-local day (YYYY-MM-DD)"),
+    day_to: str | None = typer.Option(None, "--day-to", help="Last store-local day (YYYY-MM-DD)"),
+    url: str | None = option_url(),
+    key: str | None = option_key(),
+    as_json: bool = AsJson,
+) -> None:
+    """Ledger balances (debit − credit) per store-local day, account and provider."""
+    client = ApiClient(Settings(), url, key)
+    result = client.call("GET", "/api/v1/ledger/balances", params={"day_from": day_from, "day_to": day_to})
+    _print(result, as_json, LEDGER_COLUMNS)
 
 
 @orders_app.command("show")

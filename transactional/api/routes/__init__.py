@@ -1,6 +1,16 @@
 """One router per resource; ROUTERS is what the app mounts."""
 
-from transactional.api.routes import catalogue, customers, health, inventory, keys, orders, purchasing, store
+from transactional.api.routes import (
+    catalogue,
+    customers,
+    health,
+    inventory,
+    keys,
+    orders,
+    payments,
+    purchasing,
+    store,
+)
 
 ROUTERS = [
     health.router,
@@ -11,6 +21,7 @@ ROUTERS = [
     inventory.router,
     purchasing.router,
     orders.router,
+    payments.router,
 ]
 
 
