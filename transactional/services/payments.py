@@ -249,15 +249,9 @@ def begin_capture(uow: UnitOfWork, payment_id: str, amount_minor: int | None = N
     return {
         **payment_view(row),
         "operation_id": op["operation_id"],
-        "provider_request": {
-            "kind": "capture",
-            "attempt_id": op["operation_id"],
-            "provider_ref": row["provider_ref"],
-            "method": row["method"],
-            "currency": row["currency"],
-            "amount_minor": amount,
-            "captured_before_minor": captured_before,
-        },
+        "provider_request": _follow_up_request(
+            "capture", op, row, amount, captured_before_minor=captured_before
+        ),
     }
 
 
@@ -296,14 +290,7 @@ def begin_void(uow: UnitOfWork, payment_id: str) -> dict[str, Any]:
     return {
         **payment_view(row),
         "operation_id": op["operation_id"],
-        "provider_request": {
-            "kind": "void",
-            "attempt_id": op["operation_id"],
-            "provider_ref": row["provider_ref"],
-            "method": row["method"],
-            "currency": row["currency"],
-            "amount_minor": payment.open_minor,
-        },
+        "provider_request": _follow_up_request("void", op, row, payment.open_minor),
     }
 
 
@@ -386,14 +373,7 @@ def begin_refund(uow: UnitOfWork, cmd: RefundPayment) -> dict[str, Any]:
     return {
         **refund_view(refund_row),
         "payment": payment_view(row),
-        "provider_request": {
-            "kind": "refund",
-            "attempt_id": op["operation_id"],
-            "provider_ref": row["provider_ref"],
-            "method": row["method"],
-            "currency": row["currency"],
-            "amount_minor": cmd.amount_minor,
-        },
+        "provider_request": _follow_up_request("refund", op, row, cmd.amount_minor),
     }
 
 
@@ -958,3 +938,16 @@ def _require_customer(order: Row) -> str:
             code="store_credit_requires_customer",
         )
     return str(customer_id)
+
+
+def _follow_up_request(kind: str, op: Row, row: Row, amount_minor: int, **extra: Any) -> dict[str, Any]:
+    """What the caller sends the provider for a call on an existing payment (capture, void, refund)."""
+    return {
+        "kind": kind,
+        "attempt_id": op["operation_id"],
+        "provider_ref": row["provider_ref"],
+        "method": row["method"],
+        "currency": row["currency"],
+        "amount_minor": amount_minor,
+        **extra,
+    }
