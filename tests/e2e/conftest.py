@@ -37,3 +37,10 @@ def sku_ids(live: LiveServer, keys: dict[str, str]) -> list[str]:
 def admin(live: LiveServer, keys: dict[str, str]) -> Iterator[httpx.Client]:
     with live.client(keys["admin"]) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def admin_m(live: LiveServer, keys: dict[str, str]) -> Iterator[httpx.Client]:
+    """An admin client kept for a whole test module."""
+    with live.client(keys["admin"]) as client:
+        yield client

@@ -100,6 +100,12 @@ class LiveServer:
         )
 
 
+def ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
+    """The JSON body of a response that must have ``status``; the body is the failure message."""
+    assert response.status_code == status, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
 def guest_order_body(sku_id: str, quantity: int = 1, **extra: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         "guest_email": "guest@example.com",

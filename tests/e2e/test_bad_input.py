@@ -16,6 +16,7 @@ import httpx
 import pytest
 
 from tests.e2e.live import LiveServer, guest_order_body
+from tests.e2e.live import ok as _ok
 
 STOCK = 10
 PRICE = 2500
@@ -31,11 +32,6 @@ class World:
     since: str  # server time when the module's objects were made
     audit_after: str  # the last audit id before the module's tests ran
     revoked_key: str
-
-
-def _ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    return response.json()  # type: ignore[no-any-return]
 
 
 def _pages(client: httpx.Client, path: str, **params: Any) -> list[dict[str, Any]]:
@@ -103,12 +99,6 @@ def world(live: LiveServer, admin_m: httpx.Client) -> World:
         audit_after=audit[-1]["audit_id"],
         revoked_key=key["secret"],
     )
-
-
-@pytest.fixture(scope="module")
-def admin_m(live: LiveServer, keys: dict[str, str]) -> Iterator[httpx.Client]:
-    with live.client(keys["admin"]) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from tests.e2e.live import LiveServer, free_port, guest_order_body
+from tests.e2e.live import ok as _ok
 from transactional.bootstrap import open_runtime
 from transactional.config import Settings
 
@@ -72,11 +73,6 @@ def failed(result: subprocess.CompletedProcess[str], *phrases: str) -> str:
     return result.stderr
 
 
-def _ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    return response.json()  # type: ignore[no-any-return]
-
-
 @dataclass(frozen=True)
 class World:
     sku_id: str
@@ -94,12 +90,6 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def op_env(live: LiveServer, keys: dict[str, str]) -> dict[str, str]:
     return {**_base_env(), "EMPORIUM_API_URL": live.url, "EMPORIUM_API_KEY": keys["operator"]}
-
-
-@pytest.fixture(scope="module")
-def admin_m(live: LiveServer, keys: dict[str, str]) -> Iterator[httpx.Client]:
-    with live.client(keys["admin"]) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ import httpx
 import pytest
 
 from tests.e2e.live import LiveServer, free_port, guest_order_body
+from tests.e2e.live import ok as _ok
 from transactional.bootstrap import open_runtime
 from transactional.config import Settings
 from transactional.domain.access import Actor
@@ -33,11 +34,6 @@ class Customer:
     customer_id: str
     email: str
     token: str
-
-
-def _ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    return response.json()  # type: ignore[no-any-return]
 
 
 def _problem(response: httpx.Response, status: int, code: str) -> dict[str, Any]:

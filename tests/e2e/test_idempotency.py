@@ -16,23 +16,13 @@ import httpx
 import pytest
 
 from tests.e2e.live import LiveServer, guest_order_body
+from tests.e2e.live import ok as _ok
 
 
 @dataclass(frozen=True)
 class Sku:
     sku_id: str
     east: str
-
-
-def _ok(response: httpx.Response, status: int = 200) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    return response.json()  # type: ignore[no-any-return]
-
-
-@pytest.fixture(scope="module")
-def admin_m(live: LiveServer, keys: dict[str, str]) -> Iterator[httpx.Client]:
-    with live.client(keys["admin"]) as client:
-        yield client
 
 
 @pytest.fixture(scope="module")
