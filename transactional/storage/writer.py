@@ -29,6 +29,7 @@ from transactional.domain.access import Actor
 from transactional.domain.clock import Clock
 from transactional.domain.errors import Conflict, DomainError
 from transactional.domain.ids import IdGenerator
+from transactional.storage.reads import fetch_dicts
 from transactional.storage.state import HotState, Layer
 from transactional.storage.tables import CHILDREN, TABLES, TableSpec
 from transactional.storage.unit_of_work import UnitOfWork
@@ -141,9 +142,7 @@ class Writer:
             self.columns[name] = frozenset(c for c, _ in fields if c != "commit_seq")
 
     def _select(self, sql: str, params: list[Any] | None = None) -> list[dict[str, Any]]:
-        cur = self.con.execute(sql, params or [])
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        return fetch_dicts(self.con, sql, params)
 
     def _load_rows(self, spec: TableSpec, column: str, value: Any) -> list[dict[str, Any]]:
         return self._select(f"select * exclude (commit_seq) from {spec.name} where {column} = ?", [value])
