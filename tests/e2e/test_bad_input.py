@@ -404,9 +404,8 @@ def test_cancelling_a_shipped_order_is_409_and_changes_nothing(
 ) -> None:
     order = _ok(operator.post("/api/v1/orders", json=order_body(world, 2)), 201)
     order_id = order["order_id"]
-    with live.client(keys["finance"]) as finance:
-        _ok(finance.post(f"/api/v1/orders/{order_id}/confirm-payment", json={"reference": "bank-123"}))
-    _ok(operator.post(f"/api/v1/orders/{order_id}/pick"))
+    card = {"method": "card", "token": "tok_sandbox_ok", "card_brand": "visa", "card_last4": "4242"}
+    _ok(operator.post(f"/api/v1/orders/{order_id}/payments", json=card), 201)
     by_warehouse: dict[str, list[dict[str, Any]]] = {}
     for a in order["allocations"]:
         by_warehouse.setdefault(a["warehouse_id"], []).append(

@@ -100,7 +100,7 @@ def test_card_authorize_capture_in_parts_books_revenue(
     assert payment["status"] == "authorized"
     assert payment["amount_minor"] == order["total_minor"]
     assert "token" not in payment
-    assert _status(admin_m, order) == "paid"
+    assert _status(admin_m, order) == "picking"
 
     # The guest sees its payment; another guest's token does not.
     listed = _ok(storefront.get(f"/api/v1/orders/{order['order_id']}/payments", headers=_guest(order)))
@@ -198,7 +198,7 @@ def test_wallet_completes_at_once(
     assert payment["status"] == "captured"
     assert payment["captured_minor"] == order["total_minor"]
     assert payment["fee_minor"] > 0
-    assert _status(admin_m, order) == "paid"
+    assert _status(admin_m, order) == "picking"
 
 
 def test_payment_replay_with_the_same_key_gives_the_same_body(

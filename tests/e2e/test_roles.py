@@ -18,10 +18,10 @@ import httpx
 import pytest
 
 from tests.e2e.live import LiveServer
-from transactional.api.permissions import PERMISSIONS, ROLES
+from transactional.api.permissions import KEYLESS, PERMISSIONS, ROLES
 
 PROBE_ID = "zzz_missing"
-UNAUTHENTICATED = {"health", "ready"}
+UNAUTHENTICATED = KEYLESS
 BODY_METHODS = {"post", "put", "patch"}
 # A cheap, harmless operation to try keys against.
 PROBE_PATH = "/api/v1/store"

@@ -139,21 +139,30 @@ async def submit(
     body is a 409. Domain errors are raised (and answered as problems).
     """
     runtime = get_runtime(request)
-    claim = None
-    idem_key = request.headers.get("idempotency-key") if idempotent else None
-    if idem_key is not None:
-        if not 1 <= len(idem_key) <= 255:
-            raise Invalid("Idempotency-Key must be 1 to 255 characters", code="invalid_idempotency_key")
-        body = await request.body()
-        claim = IdempotencyClaim.of(caller.key_id, f"{request.method} {request.url.path}", idem_key, body)
     command = Command(
         fn=fn,
         actor=caller.actor,
-        request_id=request.scope.get("state", {}).get("request_id"),
-        idempotency=claim,
+        request_id=request_id(request),
+        idempotency=await idempotency_claim(request, caller) if idempotent else None,
         success_status=status,
     )
     return await asyncio.wrap_future(runtime.writer.submit(command))
+
+
+def request_id(request: Request) -> str | None:
+    """The id the middleware gave this request (logged, and stored with what it changes)."""
+    return request.scope.get("state", {}).get("request_id")  # type: ignore[no-any-return]
+
+
+async def idempotency_claim(request: Request, caller: Caller) -> IdempotencyClaim | None:
+    """The request's Idempotency-Key as a claim on its API key, method, path and body (None without one)."""
+    idem_key = request.headers.get("idempotency-key")
+    if idem_key is None:
+        return None
+    if not 1 <= len(idem_key) <= 255:
+        raise Invalid("Idempotency-Key must be 1 to 255 characters", code="invalid_idempotency_key")
+    body = await request.body()
+    return IdempotencyClaim.of(caller.key_id, f"{request.method} {request.url.path}", idem_key, body)
 
 
 async def execute(

@@ -19,7 +19,7 @@ from transactional.api.routes import ROUTERS, endpoints
 from transactional.bootstrap import Runtime
 from transactional.domain.access import SYSTEM
 from transactional.providers.payments import PaymentProvider, SandboxProvider
-from transactional.services import payment_flow
+from transactional.services import payment_flow, payments
 from transactional.services.due import run_due
 from transactional.storage.writer import Command
 
@@ -78,6 +78,13 @@ def create_app(runtime: Runtime, payment_provider: PaymentProvider | None = None
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         if not runtime.writer.is_running:
             runtime.writer.start()
+        # Calls left pending by a previous process (it died mid-call) are unknown: the
+        # reconciler asks the provider about them at once instead of after the stale delay.
+        started = runtime.clock.now()
+        orphans = Command(fn=lambda uow: payments.mark_orphaned_unknown(uow, before=started), actor=SYSTEM)
+        found = await asyncio.wrap_future(runtime.writer.submit(orphans))
+        if found.body["marked_unknown"]:
+            log.warning("payment calls left pending by the previous process: %s", found.body)
         due = asyncio.create_task(_due_loop(runtime, provider))
         try:
             yield

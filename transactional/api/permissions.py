@@ -66,10 +66,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "orders.modify": frozenset({S, O, A}),
     "orders.cancel": frozenset({S, O, A}),
     "orders.discounts.create": frozenset({O, A}),
-    "orders.confirm_payment": frozenset({F, A}),
-    "orders.pick": frozenset({O, A}),
     "orders.ship": frozenset({O, A}),
-    "orders.deliver": frozenset({O, A}),
     "orders.complete": frozenset({O, A}),
     "payments.create": frozenset({S, O, A}),
     "payments.list": frozenset({S, O, F, A, P}),
@@ -79,7 +76,17 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "store_credit.issue": frozenset({A}),
     "store_credit.get": frozenset({S, O, F, A, P}),
     "ledger.balances": frozenset({F, A, P}),
+    "carriers.list": ALL,
+    "carriers.create": frozenset({A}),
+    "shipments.list": STAFF,
+    "shipments.get": STAFF,
+    "shipments.track": frozenset({O, A}),
+    "events.ingest": frozenset({S, O, A}),
 }
+
+# Operations called without an API key: probes, and carriers' webhooks (signed with the
+# carrier's own secret instead; api/routes/shipping.py).
+KEYLESS = frozenset({"health", "ready", "carriers.webhook"})
 
 # Storefront access to these is limited to the caller's own customer or guest order.
 OWN_ONLY_FOR_STOREFRONT = frozenset(

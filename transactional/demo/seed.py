@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from transactional.domain.access import Actor
-from transactional.services import catalogue, inventory, keys, purchasing
+from transactional.services import catalogue, inventory, keys, purchasing, shipping
 from transactional.services.store import create_store
 from transactional.storage.unit_of_work import UnitOfWork
 from transactional.storage.writer import Writer
@@ -40,6 +40,57 @@ CATALOGUE: dict[str, list[tuple[str, str, list[tuple[str, int, int]]]]] = {
         ("Sencha Green Tea 100g", "reduced", [("Loose", 1200, 450)]),
     ],
 }
+# Packed weight of one unit per category, in grams (drives the carriers' rates).
+CATEGORY_WEIGHT_GRAMS = {"Apparel": 450, "Footwear": 1300, "Home": 950, "Grocery": 320}
+# Two made-up carriers: a cheap slow ground service and a fast dear one each.
+CARRIERS = [
+    shipping.CreateCarrier(
+        code="parcelnet",
+        name="ParcelNet",
+        services=[
+            shipping.ServiceIn(
+                code="ground",
+                name="Ground",
+                handling_hours=48,
+                base_minor=650,
+                per_kg_minor=110,
+                transit_days={"*": 5, "NY": 2, "NJ": 2, "CA": 3},
+            ),
+            shipping.ServiceIn(
+                code="express",
+                name="Express",
+                handling_hours=24,
+                base_minor=1450,
+                per_kg_minor=240,
+                transit_days={"*": 2, "NY": 1, "CA": 1},
+            ),
+        ],
+    ),
+    shipping.CreateCarrier(
+        code="swiftpost",
+        name="SwiftPost",
+        services=[
+            shipping.ServiceIn(
+                code="standard",
+                name="Standard",
+                handling_hours=24,
+                base_minor=590,
+                per_kg_minor=140,
+                max_weight_grams=20_000,
+                transit_days={"*": 4, "CA": 2, "WA": 2},
+            ),
+            shipping.ServiceIn(
+                code="priority",
+                name="Priority",
+                handling_hours=12,
+                base_minor=2300,
+                per_kg_minor=300,
+                max_weight_grams=20_000,
+                transit_days={"*": 1},
+            ),
+        ],
+    ),
+]
 WAREHOUSES = [("EAST", "East Coast DC", "NY", 1), ("WEST", "West Coast DC", "CA", 2)]
 TAX_RATES = [
     ("*", "standard", "0.0800"),
@@ -111,7 +162,7 @@ def seed_store(writer: Writer, *, seed: int = 42) -> dict[str, Any]:
             for variant, price, cost in variants:
                 code = f"{product[:3].upper()}-{variant[:5].upper().replace(' ', '')}-{len(sku_costs):03d}"
                 sku_id = run(
-                    lambda uow, p=product_id, c=code, v=variant, pr=price, co=cost, product_name=product: (
+                    lambda uow, p=product_id, c=code, v=variant, pr=price, co=cost, product_name=product, cat=category: (
                         catalogue.create_sku(
                             uow,
                             p,
@@ -121,6 +172,7 @@ def seed_store(writer: Writer, *, seed: int = 42) -> dict[str, Any]:
                                 attributes={"variant": v},
                                 unit_cost_minor=co,
                                 price_minor=pr,
+                                weight_grams=CATEGORY_WEIGHT_GRAMS[cat],
                             ),
                         )
                     )
@@ -159,6 +211,9 @@ def seed_store(writer: Writer, *, seed: int = 42) -> dict[str, Any]:
                     uow, s, w, inventory.SetReorderPoint(reorder_point=20, reorder_quantity=60)
                 )
             )
+
+    for carrier in CARRIERS:
+        run(lambda uow, c=carrier: shipping.create_carrier(uow, c))
 
     made: dict[str, Any] = {}
     for role in ("admin", "operator", "finance", "storefront", "pipeline"):

@@ -8,6 +8,7 @@ reproduces the current status.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from enum import StrEnum
 from types import MappingProxyType
 
@@ -29,6 +30,9 @@ class OrderStatus(StrEnum):
 _S = OrderStatus
 
 INITIAL_STATUS = _S.pending_payment
+
+# A delivered order completes (closes) this long after its last parcel arrived.
+RETURN_WINDOW = timedelta(days=30)
 
 TRANSITIONS: Mapping[OrderStatus, frozenset[OrderStatus]] = MappingProxyType(
     {

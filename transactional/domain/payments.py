@@ -471,3 +471,33 @@ def capture_fee(method: str, captured_before_minor: int, amount_minor: int, curr
     _require_amount(amount_minor)
     after = provider_fee(method, captured_before_minor + amount_minor, currency_exponent)
     return after - provider_fee(method, captured_before_minor, currency_exponent)
+
+
+def shipment_capture_minor(
+    *,
+    line_totals: Mapping[str, int],
+    ordered: Mapping[str, int],
+    shipped_after: Mapping[str, int],
+    shipping_minor: int,
+    authorized_minor: int,
+    captured_or_in_flight_minor: int,
+    fully_shipped: bool,
+) -> int:
+    """What to capture of a card authorization when a shipment leaves (a partial capture per parcel).
+
+    Captures follow the goods: after a shipment, the order's cumulative due is
+    the shipping fee plus, per line, ``floor(line total × units shipped so far
+    ÷ units ordered)``; the shipment that completes the order takes whatever
+    of the authorization is left, so rounding leftovers end up captured and the
+    captures of a fully shipped order add up to its total. The result is the
+    due minus what was already captured or is being captured, never below 0.
+    """
+    if fully_shipped:
+        due = authorized_minor
+    else:
+        due = shipping_minor + sum(
+            line_totals[line_id] * shipped_after.get(line_id, 0) // units
+            for line_id, units in ordered.items()
+            if units > 0
+        )
+    return max(0, min(due, authorized_minor) - captured_or_in_flight_minor)

@@ -21,6 +21,7 @@ from typing import Annotated, Any
 import orjson
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
 
+from transactional.domain.card_data import reject_card_data
 from transactional.domain.errors import Conflict, Invalid
 from transactional.domain.pricing import ShippingRate
 from transactional.storage.state import Row
@@ -83,6 +84,10 @@ class UpdateProduct(_Command):
     attributes: Attributes | None = None
 
 
+# Shipping weight of one unit, packed; the carriers' rate rules charge by it.
+WeightGrams = Annotated[int, Field(strict=True, ge=1, le=10**7)]
+
+
 class CreateSku(_Command):
     sku_code: SkuCode
     name: Name
@@ -90,12 +95,14 @@ class CreateSku(_Command):
     unit_cost_minor: Minor
     price_minor: Minor
     compare_at_minor: Minor | None = None
+    weight_grams: WeightGrams = 500
 
 
 class UpdateSku(_Command):
     name: Name | None = None
     attributes: Attributes | None = None
     unit_cost_minor: Minor | None = None
+    weight_grams: WeightGrams | None = None
 
 
 class SetPrice(_Command):
@@ -207,7 +214,19 @@ def _check_sibling_name(uow: UnitOfWork, name: str, parent_id: str | None, exclu
             )
 
 
+def _no_card_data(**fields: Any) -> None:
+    """Names, descriptions, reasons and attribute values are free text: no card numbers in them."""
+    texts: dict[str, str | None] = {}
+    for name, value in fields.items():
+        if isinstance(value, Mapping):
+            texts.update({f"{name}.{k}": v for k, v in value.items() if isinstance(v, str)})
+        elif isinstance(value, str):
+            texts[name] = value
+    reject_card_data(texts, field_kind="free_text")
+
+
 def create_category(uow: UnitOfWork, cmd: CreateCategory) -> dict[str, Any]:
+    _no_card_data(name=cmd.name)
     if cmd.parent_id is not None:
         _require_active_category(uow, cmd.parent_id)
     _check_sibling_name(uow, cmd.name, cmd.parent_id, None)
@@ -229,6 +248,7 @@ def create_category(uow: UnitOfWork, cmd: CreateCategory) -> dict[str, Any]:
 
 def update_category(uow: UnitOfWork, category_id: str, cmd: UpdateCategory) -> dict[str, Any]:
     row = _require_active_category(uow, category_id)
+    _no_card_data(name=cmd.name)
     changes: dict[str, Any] = {}
     if cmd.name is not None and cmd.name != row["name"]:
         changes["name"] = cmd.name
@@ -271,6 +291,7 @@ def archive_category(uow: UnitOfWork, category_id: str) -> dict[str, Any]:
 
 # -- products -------------------------------------------------------------------
 def create_product(uow: UnitOfWork, cmd: CreateProduct) -> dict[str, Any]:
+    _no_card_data(name=cmd.name, description=cmd.description, attributes=cmd.attributes)
     _require_active_category(uow, cmd.category_id)
     product_id = uow.new_id("prd")
     row = uow.insert(
@@ -294,6 +315,7 @@ def create_product(uow: UnitOfWork, cmd: CreateProduct) -> dict[str, Any]:
 
 def update_product(uow: UnitOfWork, product_id: str, cmd: UpdateProduct) -> dict[str, Any]:
     row = _require_active_product(uow, product_id)
+    _no_card_data(name=cmd.name, description=cmd.description, attributes=cmd.attributes)
     given = cmd.model_fields_set
     changes: dict[str, Any] = {}
     if cmd.name is not None:
@@ -363,6 +385,7 @@ def _insert_price(
 
 
 def create_sku(uow: UnitOfWork, product_id: str, cmd: CreateSku) -> dict[str, Any]:
+    _no_card_data(name=cmd.name, attributes=cmd.attributes)
     _require_active_product(uow, product_id)
     if uow.lookup("skus", "sku_code", cmd.sku_code):
         raise Conflict(f"SKU code {cmd.sku_code} is already used", code="sku_code_taken")
@@ -377,6 +400,7 @@ def create_sku(uow: UnitOfWork, product_id: str, cmd: CreateSku) -> dict[str, An
             "name": cmd.name,
             "attributes_json": _dump_attributes(cmd.attributes),
             "unit_cost_minor": cmd.unit_cost_minor,
+            "weight_grams": cmd.weight_grams,
             "status": ACTIVE,
             "created_at": uow.now,
             "updated_at": uow.now,
@@ -398,6 +422,7 @@ def create_sku(uow: UnitOfWork, product_id: str, cmd: CreateSku) -> dict[str, An
 
 def update_sku(uow: UnitOfWork, sku_id: str, cmd: UpdateSku) -> dict[str, Any]:
     row = _require_active_sku(uow, sku_id)
+    _no_card_data(name=cmd.name, attributes=cmd.attributes)
     changes: dict[str, Any] = {}
     if cmd.name is not None:
         changes["name"] = cmd.name
@@ -405,6 +430,8 @@ def update_sku(uow: UnitOfWork, sku_id: str, cmd: UpdateSku) -> dict[str, Any]:
         changes["attributes_json"] = _dump_attributes(cmd.attributes)
     if cmd.unit_cost_minor is not None:
         changes["unit_cost_minor"] = cmd.unit_cost_minor
+    if cmd.weight_grams is not None:
+        changes["weight_grams"] = cmd.weight_grams
     changes = {k: v for k, v in changes.items() if row[k] != v}
     if not changes:
         return sku_view(uow, row)
@@ -427,6 +454,7 @@ def archive_sku(uow: UnitOfWork, sku_id: str) -> dict[str, Any]:
 def set_price(uow: UnitOfWork, sku_id: str, cmd: SetPrice) -> dict[str, Any]:
     """Append a price for ``sku_id`` from ``effective_from`` (now when left out) on."""
     _require_active_sku(uow, sku_id)
+    _no_card_data(reason=cmd.reason)
     effective_from = cmd.effective_from if cmd.effective_from is not None else uow.now
     if effective_from < uow.now:
         # Orders already priced from the history must stay explainable by it.

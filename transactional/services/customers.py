@@ -16,6 +16,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
+from transactional.domain.card_data import reject_card_data
 from transactional.domain.errors import Conflict, Invalid, NotFound
 from transactional.storage.state import Row
 from transactional.storage.unit_of_work import UnitOfWork
@@ -73,7 +74,8 @@ class AddAddress(_Command):
 def normalize_email(email: str) -> str:
     normalized = email.strip().lower()
     if len(normalized) > 254 or not _EMAIL_RE.fullmatch(normalized):
-        raise Invalid(f"invalid email address {email!r}", code="invalid_email")
+        # The value is not repeated back: a mistyped field may hold anything, card data included.
+        raise Invalid("invalid email address", code="invalid_email", field="email")
     return normalized
 
 
@@ -83,14 +85,19 @@ def check_phone(phone: str | None) -> str | None:
         return None
     normalized = _PHONE_SEPARATORS.sub("", phone)
     if not _PHONE_RE.fullmatch(normalized):
-        raise Invalid(f"invalid phone number {phone!r}: use E.164, e.g. +14155550123", code="invalid_phone")
+        raise Invalid(
+            "invalid phone number: use E.164, e.g. +14155550123", code="invalid_phone", field="phone"
+        )
     return normalized
 
 
 def check_region(region: str) -> str:
+    reject_card_data({"region": region}, field_kind="free_text")
     if not _REGION_RE.fullmatch(region):
         raise Invalid(
-            f"invalid region {region!r}: 1 to 64 letters, digits, spaces, '_' or '-'", code="invalid_region"
+            "invalid region: 1 to 64 letters, digits, spaces, '_' or '-'",
+            code="invalid_region",
+            field="region",
         )
     return region
 
@@ -136,6 +143,7 @@ def register_customer(
     uow: UnitOfWork, cmd: RegisterCustomer, *, password_hash: str | None = None
 ) -> dict[str, Any]:
     """Create a customer; ``password_hash`` is the argon2 hash made by the API layer (None: no sign-in)."""
+    reject_card_data({"name": cmd.name}, field_kind="free_text")
     email = normalize_email(cmd.email)
     phone = check_phone(cmd.phone)
     region = check_region(cmd.region)
@@ -163,6 +171,7 @@ def register_customer(
 
 def update_customer(uow: UnitOfWork, customer_id: str, cmd: UpdateCustomer) -> dict[str, Any]:
     row = require_customer(uow, customer_id)
+    reject_card_data({"name": cmd.name}, field_kind="free_text")
     changes: dict[str, Any] = {}
     if cmd.email is not None:
         changes["email"] = normalize_email(cmd.email)
@@ -185,6 +194,16 @@ def update_customer(uow: UnitOfWork, customer_id: str, cmd: UpdateCustomer) -> d
 def add_address(uow: UnitOfWork, customer_id: str, cmd: AddAddress) -> dict[str, Any]:
     """Add an address; the first one, or one marked ``is_default``, becomes the default."""
     require_customer(uow, customer_id)
+    reject_card_data(
+        {
+            "name": cmd.name,
+            "line1": cmd.line1,
+            "line2": cmd.line2,
+            "city": cmd.city,
+            "postal_code": cmd.postal_code,
+        },
+        field_kind="free_text",
+    )
     region = check_region(cmd.region)
     country = _check_country(cmd.country)
     phone = check_phone(cmd.phone)

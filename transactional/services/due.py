@@ -1,11 +1,15 @@
 """Work that falls due with time: the one service the server loop and the demo simulator call.
 
 Both run it as an ordinary write command with ``uow.now`` from their own
-clock (the simulator's is simulated), so "due" means due at that clock. Today
-it expires orders whose payment window has elapsed; authorization expiry and
-the payment reconciler join it when the payment station lands. Low stock
-needs no timed check: ``move_stock`` raises and resolves alerts in the same
-commit as the change.
+clock (the simulator's is simulated), so "due" means due at that clock. It
+expires orders whose payment window has elapsed, closes card holds and
+bank-transfer waits whose time is up (services/payments.py
+``expire_authorizations``: the order is cancelled and its stock released when
+nothing has shipped yet), and completes delivered orders once the return
+window (``RETURN_WINDOW``) has passed, which also lets them leave the writer's
+memory. The payment reconciler needs the provider, so the server runs it
+beside this (services/payment_flow.py). Low stock needs no timed check:
+``move_stock`` raises and resolves alerts in the same commit as the change.
 
 Each call does at most ``limit`` orders, oldest deadline first, so that one
 call never stalls the writer; ``more_due`` says to call again at once.
@@ -20,8 +24,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from transactional.domain.orders import OrderStatus
-from transactional.services.orders import expire_order
+from transactional.domain.access import SYSTEM
+from transactional.domain.orders import RETURN_WINDOW, OrderStatus
+from transactional.services.orders import change_order_status, expire_order
+from transactional.services.payments import expire_authorizations
 from transactional.storage.unit_of_work import UnitOfWork
 
 MAX_ORDERS_PER_CALL = 500
@@ -44,6 +50,17 @@ def run_due(
     )
     for order in due[:limit]:
         expire_order(uow, order)
+    holds = expire_authorizations(uow, limit=limit)
+    closing = sorted(
+        (
+            o
+            for o in uow.lookup("orders", "status", OrderStatus.delivered.value)
+            if o["delivered_at"] is not None and o["delivered_at"] + RETURN_WINDOW <= uow.now
+        ),
+        key=lambda o: (o["delivered_at"], o["order_id"]),
+    )
+    for order in closing[:limit]:
+        change_order_status(uow, order, OrderStatus.completed, reason="return window closed", actor=SYSTEM)
     pruned = 0
     if idempotency_cutoff is not None:
         stale = [k for k in uow.scan("idempotency_keys") if k["created_at"] < idempotency_cutoff]
@@ -54,6 +71,8 @@ def run_due(
         "idempotency_keys_pruned": pruned,
         "orders_expired": min(len(due), limit),
         "expired_order_ids": [o["order_id"] for o in due[:limit]],
-        "more_due": len(due) > limit,
+        "authorizations_expired": holds["authorizations_expired"],
+        "orders_completed": min(len(closing), limit),
+        "more_due": len(due) > limit or holds["more_due"] or len(closing) > limit,
         "as_of": uow.now,
     }

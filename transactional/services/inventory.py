@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from transactional.domain import stock
+from transactional.domain.card_data import reject_card_data
 from transactional.domain.errors import Conflict, Invalid
 from transactional.services.stock_journal import ensure_level, move_stock, sync_low_stock_alert
 from transactional.storage.state import Row
@@ -71,6 +72,7 @@ def _require_sku(uow: UnitOfWork, sku_id: str) -> Row:
 
 
 def create_warehouse(uow: UnitOfWork, cmd: CreateWarehouse) -> dict[str, Any]:
+    reject_card_data({"name": cmd.name}, field_kind="free_text")
     if uow.lookup("warehouses", "code", cmd.code):
         raise Conflict(f"warehouse code {cmd.code} is already used", code="warehouse_code_taken")
     warehouse_id = uow.new_id("whs")
@@ -125,6 +127,7 @@ def adjust_stock(uow: UnitOfWork, sku_id: str, warehouse_id: str, cmd: AdjustSto
         raise Invalid("an adjustment needs a non-zero delta", code="invalid_quantity")
     if not cmd.reason:
         raise Invalid("a stock adjustment needs a reason", code="reason_required")
+    reject_card_data({"reason": cmd.reason}, field_kind="free_text")
     _require_sku(uow, sku_id)
     require_warehouse(uow, warehouse_id)
     # Check the rule before anything is staged; a level not created yet counts as empty.

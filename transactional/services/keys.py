@@ -7,6 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from transactional.domain.access import Role, hash_secret, new_api_secret
+from transactional.domain.card_data import reject_card_data
 from transactional.domain.errors import Conflict, Invalid
 from transactional.storage.state import Row
 from transactional.storage.unit_of_work import UnitOfWork
@@ -33,6 +34,7 @@ def key_view(row: Row) -> dict[str, Any]:
 def create_key(uow: UnitOfWork, cmd: CreateKey) -> dict[str, Any]:
     if cmd.role not in Role.__members__:
         raise Invalid(f"role must be one of {', '.join(Role)}", code="invalid_role")
+    reject_card_data({"name": cmd.name}, field_kind="free_text")
     secret = new_api_secret(cmd.role)
     row = uow.insert(
         "api_keys",

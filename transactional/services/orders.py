@@ -1,4 +1,9 @@
-"""Orders (ORD-1..4): place, modify, cancel, discount, pay, pick, ship, deliver, complete.
+"""Orders (ORD-1..4): place, modify, cancel, discount, complete; status changes for the other services.
+
+Payment (services/payments.py) moves an order to paid and on to picking;
+dispatch and tracking (services/shipping.py) move it through shipped to
+delivered; due work (services/due.py) expires unpaid orders and closes
+delivered ones after the return window.
 
 Every service here prices from the catalogue (clients never send prices),
 reserves or releases stock only through ``stock_journal.move_stock``, and
@@ -39,13 +44,13 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from transactional.domain import stock
 from transactional.domain.access import Actor, Role
+from transactional.domain.card_data import reject_card_data
 from transactional.domain.errors import Conflict, Forbidden, IllegalTransition, Invalid, NotFound
 from transactional.domain.orders import (
     INITIAL_STATUS,
     OrderStatus,
     can_cancel,
     can_modify,
-    shipment_status,
     transition,
 )
 from transactional.domain.pricing import Discount, LineInput, PricedOrder, price_order
@@ -147,26 +152,16 @@ class AddManualDiscount(_Model):
     reason: Annotated[str, Field(min_length=1, max_length=500)]
 
 
-class ConfirmPayment(_Model):
-    reference: Annotated[str, Field(min_length=1, max_length=200)]
-
-
-class ShipLine(_Model):
-    order_line_id: Id
-    quantity: Quantity
-
-
-class ShipOrder(_Model):
-    warehouse_id: Id
-    lines: Annotated[list[ShipLine], Field(min_length=1, max_length=MAX_LINES)]
-
-
 # -- services -------------------------------------------------------------------
 
 
 def place_order(uow: UnitOfWork, cmd: PlaceOrder) -> dict[str, Any]:
     """Price, reserve and record a new order awaiting payment; returns it with its access token."""
     store = uow.store
+    reject_card_data(
+        {"utm_source": cmd.utm_source, "utm_medium": cmd.utm_medium, "utm_campaign": cmd.utm_campaign},
+        field_kind="free_text",
+    )
     customer_id, guest_email = _buyer(uow, cmd)
     if cmd.currency is not None and cmd.currency.upper() != store["currency"]:
         raise Invalid(
@@ -224,6 +219,9 @@ def place_order(uow: UnitOfWork, cmd: PlaceOrder) -> dict[str, Any]:
             "expires_at": uow.now + timedelta(seconds=store["order_ttl_seconds"]),
             "paid_at": None,
             "cancelled_at": None,
+            "delivered_at": None,
+            "attention_code": None,
+            "attention_at": None,
             "updated_at": uow.now,
             "version": 1,
         },
@@ -381,125 +379,6 @@ def add_manual_discount(uow: UnitOfWork, order_id: str, cmd: AddManualDiscount) 
     return order_view(uow, updated)
 
 
-def confirm_payment(uow: UnitOfWork, order_id: str, cmd: ConfirmPayment) -> dict[str, Any]:
-    """Mark an order paid (pending_payment → paid).
-
-    A stand-in until the payment station lands: there it is the outcome of an
-    authorization or a captured wallet payment that moves the order to paid,
-    with a payment row and ledger postings; here an operator's reference is
-    only recorded in the status history and the audit log.
-    """
-    order = _order(uow, order_id)
-    updated = _change_status(uow, order, OrderStatus.paid, reason=f"payment {cmd.reference}", paid_at=uow.now)
-    uow.audit(
-        "order.confirm_payment", "order", order_id, reference=cmd.reference, total_minor=order["total_minor"]
-    )
-    return order_view(uow, updated)
-
-
-def start_picking(uow: UnitOfWork, order_id: str) -> dict[str, Any]:
-    """Hand a paid order to the warehouse (paid → picking)."""
-    order = _order(uow, order_id)
-    return order_view(uow, _change_status(uow, order, OrderStatus.picking, reason=None))
-
-
-def ship_order(uow: UnitOfWork, order_id: str, cmd: ShipOrder) -> dict[str, Any]:
-    """Ship some or all of an order's units from one warehouse; each call is one shipment."""
-    order = _order(uow, order_id)
-    if order["status"] not in (OrderStatus.picking, OrderStatus.partially_shipped):
-        raise IllegalTransition(
-            f"order {order_id} is {order['status']}; only orders being picked or partly shipped can ship",
-            code="order_not_shippable",
-            current=order["status"],
-        )
-    warehouse_id = cmd.warehouse_id
-    uow.require("warehouses", warehouse_id, code="warehouse_not_found", what="warehouse")
-    lines = {ln["order_line_id"]: ln for ln in _lines(uow, order_id)}
-    allocations = sorted(
-        uow.lookup("order_allocations", "order_id", order_id), key=lambda a: a["allocation_id"]
-    )
-    seen: set[str] = set()
-    takes: list[tuple[Row, int]] = []  # (allocation, quantity shipped from it)
-    for req in cmd.lines:
-        if req.order_line_id in seen:
-            raise Invalid(f"line {req.order_line_id} is listed twice", code="duplicate_line")
-        seen.add(req.order_line_id)
-        if req.order_line_id not in lines:
-            raise NotFound(
-                f"order {order_id} has no active line {req.order_line_id}", code="order_line_not_found"
-            )
-        need = req.quantity
-        for a in allocations:
-            if need == 0:
-                break
-            if a["order_line_id"] != req.order_line_id or a["warehouse_id"] != warehouse_id:
-                continue
-            take = min(need, _outstanding(a))
-            if take > 0:
-                takes.append((a, take))
-                need -= take
-        if need > 0:
-            raise Conflict(
-                f"line {req.order_line_id}: {req.quantity} requested but only {req.quantity - need} "
-                f"reserved and unshipped in warehouse {warehouse_id}",
-                code="insufficient_allocation",
-                order_line_id=req.order_line_id,
-                available=req.quantity - need,
-            )
-    shipped_now: dict[str, int] = {}
-    for a, take in takes:
-        shipped_now[a["order_line_id"]] = shipped_now.get(a["order_line_id"], 0) + take
-    ordered = {lid: ln["quantity"] for lid, ln in lines.items()}
-    cumulative = {lid: ln["quantity_shipped"] + shipped_now.get(lid, 0) for lid, ln in lines.items()}
-    target = shipment_status(ordered, cumulative)
-    transition(order["status"], target)
-
-    shipment_id = uow.new_id("shp")
-    uow.insert(
-        "shipments",
-        {
-            "shipment_id": shipment_id,
-            "order_id": order_id,
-            "warehouse_id": warehouse_id,
-            "status": "shipped",
-            "created_at": uow.now,
-            "shipped_at": uow.now,
-        },
-    )
-    for a, take in takes:
-        move_stock(
-            uow,
-            a["sku_id"],
-            warehouse_id,
-            partial(stock.ship, qty=take),
-            reason=None,
-            reference_type="shipment",
-            reference_id=shipment_id,
-        )
-        uow.update("order_allocations", a["allocation_id"], quantity_shipped=a["quantity_shipped"] + take)
-        uow.insert(
-            "shipment_lines",
-            {
-                "shipment_line_id": uow.new_id("shl"),
-                "shipment_id": shipment_id,
-                "order_line_id": a["order_line_id"],
-                "allocation_id": a["allocation_id"],
-                "sku_id": a["sku_id"],
-                "quantity": take,
-            },
-        )
-    for lid in shipped_now:
-        uow.update("order_lines", lid, quantity_shipped=cumulative[lid])
-    updated = _change_status(uow, order, target, reason=f"shipment {shipment_id}")
-    return {**order_view(uow, updated), "shipment_id": shipment_id}
-
-
-def mark_delivered(uow: UnitOfWork, order_id: str) -> dict[str, Any]:
-    """The carrier delivered everything (shipped → delivered)."""
-    order = _order(uow, order_id)
-    return order_view(uow, _change_status(uow, order, OrderStatus.delivered, reason=None))
-
-
 def complete_order(uow: UnitOfWork, order_id: str) -> dict[str, Any]:
     """Close a delivered order (delivered → completed)."""
     order = _order(uow, order_id)
@@ -639,7 +518,15 @@ def _ship_to(
     if (address is None) == (address_id is None):
         raise Invalid("give exactly one of shipping_address or address_id", code="address_required")
     if address is not None:
-        return {f"ship_{k}": v for k, v in address.model_dump().items()}
+        fields = address.model_dump()
+        reject_card_data(
+            {
+                f"shipping_address.{k}": fields[k]
+                for k in ("name", "line1", "line2", "city", "region", "postal_code")
+            },
+            field_kind="free_text",
+        )
+        return {f"ship_{k}": v for k, v in fields.items()}
     saved = uow.get("customer_addresses", address_id)
     if saved is None or customer_id is None or saved["customer_id"] != customer_id:
         raise NotFound(f"address {address_id} does not exist", code="address_not_found")
@@ -728,6 +615,8 @@ def _stage_lines(
                 "sku_name": cl.sku["name"],
                 "quantity": cl.line.quantity,
                 "quantity_shipped": 0,
+                "quantity_refunded": 0,
+                "quantity_cancelled": 0,
                 "unit_price_minor": cl.line.unit_price_minor,
                 "unit_cost_minor": cl.sku["unit_cost_minor"],
                 "tax_rate": cl.line.tax_rate,
@@ -767,6 +656,54 @@ def _stage_lines(
                 },
             )
         assert need == 0, "the fulfilment plan covers every line"
+
+
+def active_lines(uow: UnitOfWork, order_id: str) -> list[Row]:
+    """The order's active lines in line order (for other services)."""
+    return _lines(uow, order_id)
+
+
+def outstanding(allocation: Row) -> int:
+    """Units still reserved by an allocation (for other services)."""
+    return _outstanding(allocation)
+
+
+def release_allocations(uow: UnitOfWork, order_id: str, allocations: Sequence[Row], *, reason: str) -> None:
+    """Give back to stock every unit the allocations still reserve (for other services)."""
+    _release_allocations(uow, order_id, allocations, reason=reason)
+
+
+def release_units(uow: UnitOfWork, order_id: str, order_line_id: str, units: int, *, reason: str) -> None:
+    """Give back ``units`` still reserved for one line (a refund of unshipped units), newest allocation first."""
+    left = units
+    allocations = sorted(
+        (
+            a
+            for a in uow.lookup("order_allocations", "order_id", order_id)
+            if a["order_line_id"] == order_line_id
+        ),
+        key=lambda a: a["allocation_id"],
+        reverse=True,
+    )
+    for a in allocations:
+        qty = min(left, _outstanding(a))
+        if qty <= 0:
+            continue
+        move_stock(
+            uow,
+            a["sku_id"],
+            a["warehouse_id"],
+            partial(stock.release, qty=qty),
+            reason=reason,
+            reference_type="order",
+            reference_id=order_id,
+        )
+        uow.update("order_allocations", a["allocation_id"], quantity_released=a["quantity_released"] + qty)
+        left -= qty
+    if left:
+        raise Conflict(
+            f"line {order_line_id} has fewer than {units} reserved units", code="nothing_to_release"
+        )
 
 
 def _outstanding(allocation: Row) -> int:
@@ -886,6 +823,7 @@ def _require_reason(reason: str | None) -> str:
     text = (reason or "").strip()
     if not text:
         raise Invalid("a reason is required", code="reason_required")
+    reject_card_data({"reason": text}, field_kind="free_text")
     return text
 
 

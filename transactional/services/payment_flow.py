@@ -16,7 +16,7 @@ idempotency key); recording an operation that is already settled is a no-op.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -33,6 +33,8 @@ from transactional.providers.payments import (
     VoidRequest,
 )
 from transactional.services import payments as svc
+from transactional.services import shipping
+from transactional.services.orders import CancelOrder
 from transactional.storage.unit_of_work import UnitOfWork
 from transactional.storage.writer import Command, IdempotencyClaim, Outcome, Writer
 
@@ -125,12 +127,91 @@ def _two_phase(
     req = first.body.get("provider_request")
     if req is None:
         return first  # completed without a provider (store credit)
+    second = send(writer, provider, req, actor, request_id=request_id)
+    return Outcome(first.status, second, replayed=first.replayed)
+
+
+def send(
+    writer: Writer,
+    provider: PaymentProvider,
+    req: Mapping[str, Any],
+    actor: Actor,
+    *,
+    request_id: str | None = None,
+) -> dict[str, Any]:
+    """Call the provider for one staged operation and record its outcome; then send the calls the
+    outcome staged in turn (``follow_up``: a void or refund for an order that will not ship)."""
     outcome = call_provider(provider, provider_request(req))
     record = _RECORD[req["kind"]]
-    second = execute(
+    body: dict[str, Any] = execute(
         writer, lambda uow: record(uow, req["attempt_id"], outcome), actor, request_id=request_id
+    ).body
+    send_all(writer, provider, body.get("follow_up", ()), actor, request_id=request_id)
+    return body
+
+
+def send_all(
+    writer: Writer,
+    provider: PaymentProvider,
+    requests: Iterable[Mapping[str, Any]],
+    actor: Actor,
+    *,
+    request_id: str | None = None,
+) -> list[dict[str, Any]]:
+    """``send`` each staged call in order; a call that fails is left to the reconciler."""
+    return [send(writer, provider, req, actor, request_id=request_id) for req in requests]
+
+
+def cancel_order(
+    writer: Writer,
+    provider: PaymentProvider,
+    order_id: str,
+    cmd: CancelOrder,
+    actor: Actor,
+    *,
+    request_id: str | None = None,
+    idempotency: IdempotencyClaim | None = None,
+) -> Outcome:
+    """Cancel an order, then void its holds and refund its captures with the provider."""
+    first = execute(
+        writer,
+        lambda uow: svc.cancel_order(uow, order_id, cmd),
+        actor,
+        request_id=request_id,
+        idempotency=idempotency,
     )
-    return Outcome(first.status, second.body, replayed=first.replayed)
+    if not first.replayed:
+        send_all(writer, provider, first.body.get("follow_up", ()), actor, request_id=request_id)
+    return first
+
+
+_CAPTURE_STATUS = {"succeeded": "captured", "failed": "declined", "unknown": "unknown"}
+
+
+def dispatch(
+    writer: Writer,
+    provider: PaymentProvider,
+    order_id: str,
+    cmd: shipping.ShipOrder,
+    actor: Actor,
+    *,
+    request_id: str | None = None,
+    idempotency: IdempotencyClaim | None = None,
+) -> Outcome:
+    """Ship a parcel, then capture its share of the card authorization with the provider."""
+    first = execute(
+        writer,
+        lambda uow: shipping.dispatch(uow, order_id, cmd),
+        actor,
+        request_id=request_id,
+        idempotency=idempotency,
+    )
+    req = first.body.get("provider_request")
+    if req is None or first.replayed:
+        return first
+    captured = send(writer, provider, req, actor, request_id=request_id)
+    shipment = {**first.body["shipment"], "capture_status": _CAPTURE_STATUS[captured["operation_status"]]}
+    return Outcome(first.status, {**first.body, "shipment": shipment, "capture": captured}, replayed=False)
 
 
 def authorize_order(
@@ -224,10 +305,14 @@ def reconcile_unknown(
             continue
         if req["kind"] == "funds":
             if outcome.status is OutcomeStatus.succeeded and outcome.captured:
-                execute(writer, _recorder(svc.record_funds_received, item["payment_id"], outcome), actor)
+                body = execute(
+                    writer, _recorder(svc.record_funds_received, item["payment_id"], outcome), actor
+                ).body
+                send_all(writer, provider, body.get("follow_up", ()), actor)
                 counts["funds_received"] += 1
             continue
-        execute(writer, _recorder(_RECORD[req["kind"]], item["operation_id"], outcome), actor)
+        body = execute(writer, _recorder(_RECORD[req["kind"]], item["operation_id"], outcome), actor).body
+        send_all(writer, provider, body.get("follow_up", ()), actor)
         counts["settled"] += 1
     return counts
 

@@ -45,18 +45,27 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
+import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
 from transactional.domain import ledger
 from transactional.domain import payments as pay
+from transactional.domain import refunds as refunds_rule
 from transactional.domain import store_credit as sc
-from transactional.domain.access import Role
+from transactional.domain.access import SYSTEM, Role
 from transactional.domain.card_data import reject_card_data
 from transactional.domain.errors import Conflict, Forbidden, IllegalTransition, Invalid
 from transactional.domain.orders import OrderStatus
 from transactional.domain.words import PAYMENT_METHODS, require_word
 from transactional.providers.payments import OutcomeStatus, PaymentSource, ProviderOutcome, validate_source
-from transactional.services.orders import change_order_status, order_for_actor
+from transactional.services import orders as orders_svc
+from transactional.services.orders import (
+    CancelOrder,
+    active_lines,
+    change_order_status,
+    order_for_actor,
+    release_units,
+)
 from transactional.storage.state import Row
 from transactional.storage.unit_of_work import UnitOfWork
 
@@ -86,12 +95,19 @@ class AuthorizePayment(_Model):
     amount_minor: Amount | None = None
 
 
+class RefundLine(_Model):
+    order_line_id: Annotated[str, Field(min_length=1, max_length=64)]
+    quantity: Annotated[int, Field(strict=True, ge=1, le=1000)]
+
+
 class RefundPayment(_Model):
-    """Refund by amount, of one payment or of an order's refundable payment."""
+    """Refund by amount, or by lines (and shipping), of one payment or of an order's refundable payment."""
 
     payment_id: Annotated[str | None, Field(max_length=64)] = None
     order_id: Annotated[str | None, Field(max_length=64)] = None
-    amount_minor: Amount
+    amount_minor: Amount | None = None
+    lines: Annotated[list[RefundLine] | None, Field(max_length=100)] = None
+    include_shipping: bool = False
     destination: Annotated[str, Field(description="original or store_credit")] = "original"
     reason: Annotated[str, Field(min_length=1, max_length=500)]
 
@@ -217,9 +233,8 @@ def record_authorization(uow: UnitOfWork, operation_id: str, outcome: ProviderOu
         # A timed-out bank transfer looked up after the funds arrived.
         new, step = pay.funds_received(new, outcome.amount_minor)
     row = _apply(uow, row, new, step, fee_minor=outcome.fee_minor if step is not None else 0)
-    if pay.is_paid(new):
-        _mark_order_paid(uow, row)
-    return _settle(uow, row, op, "succeeded", outcome)
+    follow_up = _mark_order_paid(uow, row) if pay.is_paid(new) else []
+    return {**_settle(uow, row, op, "succeeded", outcome), "follow_up": follow_up}
 
 
 def record_funds_received(uow: UnitOfWork, payment_id: str, outcome: ProviderOutcome) -> dict[str, Any]:
@@ -230,22 +245,26 @@ def record_funds_received(uow: UnitOfWork, payment_id: str, outcome: ProviderOut
         return payment_view(row)  # still waiting
     new, step = pay.funds_received(payment, outcome.amount_minor)
     row = _apply(uow, row, new, step, fee_minor=outcome.fee_minor)
-    _mark_order_paid(uow, row)
-    return payment_view(row)
+    return {**payment_view(row), "follow_up": _mark_order_paid(uow, row)}
 
 
 # -- capture and void ---------------------------------------------------------------------
 
 
-def begin_capture(uow: UnitOfWork, payment_id: str, amount_minor: int | None = None) -> dict[str, Any]:
-    """Stage a capture of ``amount_minor`` (default: all that is still held and not in flight)."""
+def begin_capture(
+    uow: UnitOfWork, payment_id: str, amount_minor: int | None = None, *, shipment_id: str | None = None
+) -> dict[str, Any]:
+    """Stage a capture of ``amount_minor`` (default: all that is still held and not in flight);
+    a dispatch names its shipment."""
     row = uow.require("payments", payment_id, code="payment_not_found", what="payment")
     payment = _payment(row)
-    in_flight = _in_flight(uow, payment_id, "capture")
-    amount = amount_minor if amount_minor is not None else max(payment.open_minor - in_flight, 1)
-    pay.check_capture(payment, amount, in_flight_minor=in_flight)
-    captured_before = payment.captured_minor + in_flight
-    op = _insert_operation(uow, row, "capture", amount, captured_before=captured_before)
+    sent = in_flight(uow, payment_id, "capture")
+    amount = amount_minor if amount_minor is not None else max(payment.open_minor - sent, 1)
+    pay.check_capture(payment, amount, in_flight_minor=sent)
+    captured_before = payment.captured_minor + sent
+    op = _insert_operation(
+        uow, row, "capture", amount, captured_before=captured_before, shipment_id=shipment_id
+    )
     return {
         **payment_view(row),
         "operation_id": op["operation_id"],
@@ -262,6 +281,7 @@ def record_capture(uow: UnitOfWork, operation_id: str, outcome: ProviderOutcome)
     if op["status"] in _SETTLED:
         return _replay(row, op)
     if outcome.status is OutcomeStatus.timed_out:
+        _shipment_capture(uow, op, "unknown")
         return _settle(uow, row, op, "unknown", outcome)
     if outcome.status is not OutcomeStatus.succeeded:
         # The hold stays open (and a card's amount stays a receivable) for operators to chase.
@@ -273,10 +293,32 @@ def record_capture(uow: UnitOfWork, operation_id: str, outcome: ProviderOutcome)
             amount_minor=op["amount_minor"],
             code=outcome.error_code,
         )
+        _shipment_capture(uow, op, "declined")
         return _settle(uow, row, op, "failed", outcome)
     new, step = pay.capture(_payment(row), op["amount_minor"])
     row = _apply(uow, row, new, step, fee_minor=outcome.fee_minor)
+    _shipment_capture(uow, op, "captured")
     return _settle(uow, row, op, "succeeded", outcome)
+
+
+def _shipment_capture(uow: UnitOfWork, op: Row, status: str) -> None:
+    """Keep a dispatch's capture status in step; a decline after the goods left flags the order."""
+    if op["shipment_id"] is None:
+        return
+    shipment = uow.get("shipments", op["shipment_id"])
+    if shipment is not None:
+        uow.update("shipments", shipment["shipment_id"], capture_status=status, updated_at=uow.now)
+    if status == "declined":
+        order = uow.require("orders", op["order_id"], code="order_not_found", what="order")
+        uow.update("orders", order["order_id"], attention_code="capture_declined", attention_at=uow.now)
+        uow.audit(
+            "order.attention",
+            "order",
+            order["order_id"],
+            code="capture_declined",
+            shipment_id=op["shipment_id"],
+            amount_minor=op["amount_minor"],
+        )
 
 
 def begin_void(uow: UnitOfWork, payment_id: str) -> dict[str, Any]:
@@ -284,7 +326,7 @@ def begin_void(uow: UnitOfWork, payment_id: str) -> dict[str, Any]:
     row = uow.require("payments", payment_id, code="payment_not_found", what="payment")
     payment = _payment(row)
     pay.void(payment)  # payment_not_voidable, before anything else
-    if _in_flight(uow, payment_id, "capture"):
+    if in_flight(uow, payment_id, "capture"):
         raise Conflict(f"a capture of payment {payment_id} is in flight", code="capture_in_flight")
     op = _insert_operation(uow, row, "void", payment.open_minor)
     return {
@@ -312,7 +354,7 @@ def record_void(uow: UnitOfWork, operation_id: str, outcome: ProviderOutcome) ->
 
 
 def begin_refund(uow: UnitOfWork, cmd: RefundPayment) -> dict[str, Any]:
-    """Refund by amount; to store credit (or of a store-credit payment) it completes at once."""
+    """Refund by amount or by lines; to store credit (or of a store-credit payment) it completes at once."""
     reason = (cmd.reason or "").strip()
     if not reason:
         raise Invalid("a reason is required", code="reason_required")
@@ -325,27 +367,107 @@ def begin_refund(uow: UnitOfWork, cmd: RefundPayment) -> dict[str, Any]:
         )
     if (cmd.payment_id is None) == (cmd.order_id is None):
         raise Invalid("give exactly one of payment_id or order_id", code="payment_or_order_required")
+    by_lines = cmd.lines is not None or cmd.include_shipping
+    if by_lines == (cmd.amount_minor is not None):
+        raise Invalid(
+            "give either amount_minor or lines (and/or include_shipping), not both", code="amount_or_lines"
+        )
+    order_id = cmd.order_id
+    if cmd.payment_id is not None:
+        order_id = uow.require("payments", cmd.payment_id, code="payment_not_found", what="payment")[
+            "order_id"
+        ]
+    order = order_for_actor(uow, order_id)  # type: ignore[arg-type]
+    split: ledger.Split | None = None
+    lines_json = None
+    if by_lines:
+        split, parts = _line_refund(uow, order, cmd)
+        amount = split.total_minor
+        lines_json = orjson.dumps(
+            {
+                "lines": [
+                    {
+                        "order_line_id": p.order_line_id,
+                        "quantity": p.quantity,
+                        "revenue_minor": p.revenue_minor,
+                        "tax_minor": p.tax_minor,
+                    }
+                    for p in parts
+                ],
+                "shipping_minor": split.shipping_minor,
+            }
+        ).decode()
+    else:
+        amount = cmd.amount_minor  # type: ignore[assignment]
     if cmd.payment_id is not None:
         row = uow.require("payments", cmd.payment_id, code="payment_not_found", what="payment")
-        order = order_for_actor(uow, row["order_id"])
     else:
-        order = order_for_actor(uow, cmd.order_id)  # type: ignore[arg-type]
         row = _refundable_payment(uow, order["order_id"])
-    payment = _payment(row)
-    payment_id = row["payment_id"]
-    pay.check_refund(payment, cmd.amount_minor, in_flight_minor=_in_flight(uow, payment_id, "refund"))
-    to_credit = destination == "store_credit" or payment.method == "store_credit"
+    pay.check_refund(_payment(row), amount, in_flight_minor=in_flight(uow, row["payment_id"], "refund"))
+    to_credit = destination == "store_credit" or row["method"] == "store_credit"
+    refund_row, request = _stage_refund(
+        uow, row, order, amount, to_credit=to_credit, reason=reason, lines_json=lines_json
+    )
+    return {
+        **refund_view(refund_row),
+        "payment": payment_view(uow.require("payments", row["payment_id"])),
+        "provider_request": request,
+    }
+
+
+def _line_refund(
+    uow: UnitOfWork, order: Row, cmd: RefundPayment
+) -> tuple[ledger.Split, list[refunds_rule.LineRefund]]:
+    """The split of a refund by lines, counting units in refunds still with the provider."""
+    pending: dict[str, int] = {}
+    shipping_pending = 0
+    for r in uow.lookup("refunds", "order_id", order["order_id"]):
+        if r["status"] in _IN_FLIGHT and r["lines_json"]:
+            body = orjson.loads(r["lines_json"])
+            shipping_pending += body["shipping_minor"]
+            for ln in body["lines"]:
+                pending[ln["order_line_id"]] = pending.get(ln["order_line_id"], 0) + ln["quantity"]
+    lines = {
+        ln["order_line_id"]: refunds_rule.LineAmounts(
+            quantity=ln["quantity"],
+            quantity_refunded=ln["quantity_refunded"] + pending.get(ln["order_line_id"], 0),
+            net_minor=ln["net_minor"],
+            tax_minor=ln["tax_minor"],
+        )
+        for ln in active_lines(uow, order["order_id"])
+    }
+    shipping_left = 0
+    if cmd.include_shipping:
+        refunded_shipping = sum(
+            p["refunded_shipping_minor"] for p in uow.lookup("payments", "order_id", order["order_id"])
+        )
+        shipping_left = max(0, order["shipping_minor"] - refunded_shipping - shipping_pending)
+    wanted = [(ln.order_line_id, ln.quantity) for ln in cmd.lines or ()]
+    return refunds_rule.refund_lines(lines, wanted, shipping_left_minor=shipping_left)
+
+
+def _stage_refund(
+    uow: UnitOfWork,
+    row: Row,
+    order: Row,
+    amount: int,
+    *,
+    to_credit: bool,
+    reason: str,
+    lines_json: str | None = None,
+) -> tuple[Row, dict[str, Any] | None]:
+    """Insert a refund; to store credit it completes here, else its provider call is staged."""
     customer_id = _require_customer(order) if to_credit else None
     refund_id = uow.new_id("rfd")
     refund = {
         "refund_id": refund_id,
         "order_id": order["order_id"],
-        "payment_id": payment_id,
+        "payment_id": row["payment_id"],
         "operation_id": None,
-        "amount_minor": cmd.amount_minor,
+        "amount_minor": amount,
         "destination": "store_credit" if to_credit else "original",
         "reason": reason,
-        "lines_json": None,
+        "lines_json": lines_json,
         "status": "pending",
         "revenue_minor": 0,
         "tax_minor": 0,
@@ -359,22 +481,16 @@ def begin_refund(uow: UnitOfWork, cmd: RefundPayment) -> dict[str, Any]:
         assert customer_id is not None
         account = uow.get("store_credit_accounts", customer_id)
         balance = sc.CreditBalance(account["balance_minor"] if account is not None else 0)
-        new_balance, movement = sc.refund_to_credit(balance, cmd.amount_minor)
+        new_balance, movement = sc.refund_to_credit(balance, amount)
         uow.insert("refunds", refund)
         _store_credit_move(
             uow, customer_id, account, new_balance, movement, reference_type="refund", reference_id=refund_id
         )
-        row, refund_row = _apply_refund(
-            uow, row, uow.require("refunds", refund_id), destination="store_credit"
-        )
-        return {**refund_view(refund_row), "payment": payment_view(row), "provider_request": None}
-    op = _insert_operation(uow, row, "refund", cmd.amount_minor, refund_id=refund_id)
+        _, refund_row = _apply_refund(uow, row, uow.require("refunds", refund_id), destination="store_credit")
+        return refund_row, None
+    op = _insert_operation(uow, row, "refund", amount, refund_id=refund_id)
     refund_row = uow.insert("refunds", {**refund, "operation_id": op["operation_id"]})
-    return {
-        **refund_view(refund_row),
-        "payment": payment_view(row),
-        "provider_request": _follow_up_request("refund", op, row, cmd.amount_minor),
-    }
+    return refund_row, _follow_up_request("refund", op, row, amount)
 
 
 def record_refund(uow: UnitOfWork, operation_id: str, outcome: ProviderOutcome) -> dict[str, Any]:
@@ -403,7 +519,7 @@ def _refundable_payment(uow: UnitOfWork, order_id: str) -> Row:
     for row in uow.lookup("payments", "order_id", order_id):
         if row["status"] not in _REFUNDABLE:
             continue
-        left = row["captured_minor"] - row["refunded_minor"] - _in_flight(uow, row["payment_id"], "refund")
+        left = row["captured_minor"] - row["refunded_minor"] - in_flight(uow, row["payment_id"], "refund")
         if best is None or (left, row["payment_id"]) > best[:2]:
             best = (left, row["payment_id"], row)
     if best is None:
@@ -427,7 +543,23 @@ def _apply_refund(uow: UnitOfWork, row: Row, refund_row: Row, *, destination: st
     refunded = ledger.Split(
         row["refunded_revenue_minor"], row["refunded_tax_minor"], row["refunded_shipping_minor"]
     )
-    split = ledger.split_amount(amount, recognized - refunded)
+    left = recognized - refunded
+    split = ledger.split_amount(amount, left)
+    body = orjson.loads(refund_row["lines_json"]) if refund_row["lines_json"] else None
+    if body is not None:
+        own = ledger.Split(
+            sum(ln["revenue_minor"] for ln in body["lines"]),
+            sum(ln["tax_minor"] for ln in body["lines"]),
+            body["shipping_minor"],
+        )
+        # The lines' own amounts, unless partial captures recognized less of a part than they name.
+        if (
+            own.revenue_minor <= left.revenue_minor
+            and own.tax_minor <= left.tax_minor
+            and own.shipping_minor <= left.shipping_minor
+        ):
+            split = own
+        _apply_line_refund(uow, row["order_id"], body["lines"], refund_row["refund_id"])
     post(
         uow,
         ledger.refund_posting(
@@ -470,6 +602,45 @@ def _apply_refund(uow: UnitOfWork, row: Row, refund_row: Row, *, destination: st
         destination=destination,
     )
     return row, refund_row
+
+
+def _apply_line_refund(uow: UnitOfWork, order_id: str, lines: list[dict[str, Any]], refund_id: str) -> None:
+    """Count refunded units on their lines; units not yet shipped are cancelled and their stock released.
+
+    When nothing is left to ship the order moves on: cancelled if nothing
+    shipped at all, shipped if the rest already left.
+    """
+    for part in lines:
+        line = uow.require(
+            "order_lines", part["order_line_id"], code="order_line_not_found", what="order line"
+        )
+        cancel = refunds_rule.units_to_cancel(
+            line["quantity"], line["quantity_shipped"], line["quantity_cancelled"], part["quantity"]
+        )
+        if cancel:
+            release_units(uow, order_id, line["order_line_id"], cancel, reason=f"refund {refund_id}")
+        uow.update(
+            "order_lines",
+            line["order_line_id"],
+            quantity_refunded=line["quantity_refunded"] + part["quantity"],
+            quantity_cancelled=line["quantity_cancelled"] + cancel,
+        )
+    order = uow.require("orders", order_id, code="order_not_found", what="order")
+    if order["status"] not in (OrderStatus.paid, OrderStatus.picking, OrderStatus.partially_shipped):
+        return
+    active = active_lines(uow, order_id)
+    if any(ln["quantity_shipped"] < ln["quantity"] - ln["quantity_cancelled"] for ln in active):
+        return
+    if all(ln["quantity_shipped"] == 0 for ln in active):
+        change_order_status(
+            uow,
+            order,
+            OrderStatus.cancelled,
+            reason=f"every unit refunded ({refund_id})",
+            cancelled_at=uow.now,
+        )
+    else:
+        change_order_status(uow, order, OrderStatus.shipped, reason=f"rest refunded ({refund_id})")
 
 
 # -- store credit ---------------------------------------------------------------------------
@@ -566,6 +737,29 @@ def _store_credit_move(
 
 
 # -- reconciliation -----------------------------------------------------------------------
+
+
+def mark_orphaned_unknown(uow: UnitOfWork, *, before: datetime) -> dict[str, Any]:
+    """Mark provider calls still pending from before ``before`` (a process that died mid-call) unknown.
+
+    Run once when a server starts: no call of the new process can be pending
+    yet, so every pending operation is an orphan and the reconciler may ask the
+    provider about it at once.
+    """
+    orphans = [
+        op for op in uow.lookup("payment_operations", "status", "pending") if op["requested_at"] < before
+    ]
+    for op in orphans:
+        uow.update("payment_operations", op["operation_id"], status="unknown")
+        if op["refund_id"] is not None:
+            uow.update("refunds", op["refund_id"], status="unknown", updated_at=uow.now)
+        row = uow.get("payments", op["payment_id"])
+        if op["kind"] == "authorize" and row is not None and row["status"] == _S.pending.value:
+            _save(uow, row, pay.mark_unknown(_payment(row))[0])
+        uow.audit(
+            "payment.orphaned", "payment", op["payment_id"], operation_id=op["operation_id"], kind=op["kind"]
+        )
+    return {"marked_unknown": len(orphans), "operation_ids": [op["operation_id"] for op in orphans]}
 
 
 def operations_to_reconcile(
@@ -760,6 +954,7 @@ def _insert_operation(
     captured_before: int = 0,
     refund_id: str | None = None,
     operation_id: str | None = None,
+    shipment_id: str | None = None,
 ) -> Row:
     return uow.insert(
         "payment_operations",
@@ -780,6 +975,7 @@ def _insert_operation(
             "settled_at": None,
             "actor_key_id": uow.actor.key_id,
             "request_id": uow.request_id,
+            "shipment_id": shipment_id,
         },
     )
 
@@ -799,7 +995,7 @@ def _operation(uow: UnitOfWork, operation_id: str, kind: str, outcome: ProviderO
     return op
 
 
-def _in_flight(uow: UnitOfWork, payment_id: str, kind: str) -> int:
+def in_flight(uow: UnitOfWork, payment_id: str, kind: str) -> int:
     """Σ amounts of this payment's ``kind`` calls sent to the provider and not settled."""
     return sum(
         op["amount_minor"]
@@ -913,21 +1109,117 @@ def _order_split(uow: UnitOfWork, order_id: str) -> ledger.Split:
     return ledger.Split(order["total_minor"] - tax - shipping, tax, shipping)
 
 
-def _mark_order_paid(uow: UnitOfWork, row: Row) -> None:
+def _mark_order_paid(uow: UnitOfWork, row: Row) -> list[dict[str, Any]]:
+    """The order is paid: it moves on to picking by itself. Money secured for an order that
+    expired or was cancelled meanwhile is given back; returns the provider calls that needs."""
     order = uow.require("orders", row["order_id"], code="order_not_found", what="order")
     if order["status"] == OrderStatus.pending_payment:
-        change_order_status(
+        paid = change_order_status(
             uow, order, OrderStatus.paid, reason=f"payment {row['payment_id']}", paid_at=uow.now
         )
-    else:
-        uow.audit(
-            "payment.order_not_payable",
-            "payment",
-            row["payment_id"],
-            order_id=row["order_id"],
-            order_status=order["status"],
-            amount_minor=row["amount_minor"],
+        change_order_status(uow, paid, OrderStatus.picking, reason="released to the warehouse")
+        return []
+    uow.audit(
+        "payment.order_not_payable",
+        "payment",
+        row["payment_id"],
+        order_id=row["order_id"],
+        order_status=order["status"],
+        amount_minor=row["amount_minor"],
+    )
+    return give_back(uow, order["order_id"], reason=f"order {order['status']} before its payment completed")
+
+
+def give_back(uow: UnitOfWork, order_id: str, *, reason: str) -> list[dict[str, Any]]:
+    """Release every hold and refund every captured amount of an order that will not ship.
+
+    Holds are voided, captured money refunded to where it came from (store
+    credit at once). Returns the provider calls staged (void, refund) for the
+    caller to send; what is already in flight is left to settle first.
+    """
+    order = uow.require("orders", order_id, code="order_not_found", what="order")
+    requests: list[dict[str, Any]] = []
+    for row in sorted(uow.lookup("payments", "order_id", order_id), key=lambda p: p["payment_id"]):
+        payment = _payment(row)
+        if payment.status in (_S.authorized, _S.partially_captured) and payment.open_minor > 0:
+            if not in_flight(uow, row["payment_id"], "capture"):
+                op = _insert_operation(uow, row, "void", payment.open_minor)
+                requests.append(_follow_up_request("void", op, row, payment.open_minor))
+        refundable = (
+            payment.captured_minor - payment.refunded_minor - in_flight(uow, row["payment_id"], "refund")
         )
+        if refundable > 0:
+            _, request = _stage_refund(
+                uow,
+                row,
+                order,
+                refundable,
+                to_credit=row["method"] == "store_credit",
+                reason=reason,
+            )
+            if request is not None:
+                requests.append(request)
+    return requests
+
+
+def cancel_order(uow: UnitOfWork, order_id: str, cmd: CancelOrder) -> dict[str, Any]:
+    """Cancel an order (services/orders.py) and give its money back: holds voided, captures refunded.
+
+    ``follow_up`` lists the provider calls to send after the commit.
+    """
+    view = orders_svc.cancel_order(uow, order_id, cmd)
+    return {**view, "follow_up": give_back(uow, order_id, reason=f"order cancelled: {cmd.reason.strip()}")}
+
+
+def expire_authorizations(uow: UnitOfWork, *, limit: int) -> dict[str, Any]:
+    """Close card holds and bank-transfer waits whose time is up (run_due).
+
+    A hold that expires before anything shipped cancels the order and releases
+    its stock; one that expires after a partial dispatch releases what is left
+    and flags the order for operators (``authorization_expired``). A bank
+    transfer still awaiting funds lets its order expire.
+    """
+    due: list[Row] = []
+    for status in (
+        OrderStatus.pending_payment,
+        OrderStatus.paid,
+        OrderStatus.picking,
+        OrderStatus.partially_shipped,
+    ):
+        for order in uow.lookup("orders", "status", status.value):
+            for row in uow.lookup("payments", "order_id", order["order_id"]):
+                if pay.authorization_due(_payment(row), uow.now) and not in_flight(
+                    uow, row["payment_id"], "capture"
+                ):
+                    due.append(row)
+    due.sort(key=lambda r: (r["expires_at"], r["payment_id"]))
+    for row in due[:limit]:
+        new, step = pay.expire_authorization(_payment(row), now=uow.now)
+        row = _apply(uow, row, new, step, fee_minor=0)
+        order = uow.require("orders", row["order_id"], code="order_not_found", what="order")
+        if order["status"] == OrderStatus.pending_payment:
+            orders_svc.expire_order(uow, order)
+        elif order["status"] in (OrderStatus.paid, OrderStatus.picking):
+            orders_svc.release_allocations(
+                uow,
+                order["order_id"],
+                uow.lookup("order_allocations", "order_id", order["order_id"]),
+                reason="card authorization expired",
+            )
+            change_order_status(
+                uow,
+                order,
+                OrderStatus.cancelled,
+                reason="card authorization expired before dispatch",
+                actor=SYSTEM,
+                cancelled_at=uow.now,
+            )
+        else:
+            uow.update(
+                "orders", order["order_id"], attention_code="authorization_expired", attention_at=uow.now
+            )
+        uow.audit("payment.expired", "payment", row["payment_id"], order_id=row["order_id"])
+    return {"authorizations_expired": min(len(due), limit), "more_due": len(due) > limit}
 
 
 def _require_customer(order: Row) -> str:

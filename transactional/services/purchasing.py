@@ -16,6 +16,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from transactional.domain import stock
+from transactional.domain.card_data import reject_card_data
 from transactional.domain.errors import Conflict, Invalid
 from transactional.services.customers import normalize_email
 from transactional.services.stock_journal import ensure_level, move_stock
@@ -93,6 +94,7 @@ def _require_po(uow: UnitOfWork, purchase_order_id: str) -> Row:
 
 
 def create_supplier(uow: UnitOfWork, cmd: CreateSupplier) -> dict[str, Any]:
+    reject_card_data({"name": cmd.name}, field_kind="free_text")
     email = normalize_email(cmd.email) if cmd.email is not None else None
     supplier_id = uow.new_id("sup")
     row = uow.insert(
@@ -182,8 +184,10 @@ def receive_purchase_order(
 
     Errors: NotFound ``purchase_order_not_found``; Conflict
     ``purchase_order_not_receivable`` (cancelled or fully received); Invalid
-    ``purchase_order_line_not_found``, ``duplicate_line``, ``over_receipt``.
+    ``purchase_order_line_not_found``, ``duplicate_line``, ``over_receipt``,
+    ``card_data_rejected`` (a card number in the note).
     """
+    reject_card_data({"note": cmd.note}, field_kind="free_text")
     po = _require_po(uow, purchase_order_id)
     if po["status"] not in _RECEIVABLE:
         raise Conflict(

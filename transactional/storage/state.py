@@ -14,7 +14,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any, Literal
 
-from transactional.storage.tables import CHILDREN, TABLES, TableSpec
+from transactional.storage.recent_ids import RecentIds
+from transactional.storage.tables import CHILDREN, RECENT_IDS, TABLES, TableSpec
 
 Row = Mapping[str, Any]
 Key = tuple[Any, ...]
@@ -71,6 +72,8 @@ class HotState:
         self.tables = {name: HotTable(spec) for name, spec in TABLES.items() if spec.residency != "append"}
         self._loader = loader
         self.commit_seq = 0
+        # Ids of recently stored rows of deduplicated journals (recent_ids.py), by table.
+        self.recent_ids = {table: RecentIds() for table in RECENT_IDS}
 
     def load(self, table: str, rows: Iterable[Mapping[str, Any]]) -> None:
         hot = self.tables[table]
@@ -109,8 +112,13 @@ class HotState:
     def scan(self, table: str) -> Iterator[Row]:
         return iter(list(self.tables[table].rows.values()))
 
+    def has_seen(self, table: str, key: int) -> bool:
+        return key in self.recent_ids[table]
+
     def apply(self, layer: Layer) -> None:
         """Make a committed layer's changes part of the state."""
+        for table, claims in layer.claims.items():
+            self.recent_ids[table].add(claims)
         evicted: list[tuple[HotTable, Key]] = []
         for table, changes in layer.changes.items():
             hot = self.tables.get(table)
@@ -144,6 +152,10 @@ class Layer:
         self.parent = parent
         self.changes: dict[str, dict[Key, tuple[Op, Row | None]]] = {}
         self.appends: dict[str, list[Row]] = {}
+        # Append-only rows staged column-wise ({column: values}), for bulk journals.
+        self.blocks: dict[str, list[dict[str, list[Any]]]] = {}
+        # Ids claimed for deduplicated journals: table -> {id key: time bucket}.
+        self.claims: dict[str, dict[int, int]] = {}
         # Staged keys by indexed column value, so a lookup costs what it finds, not the
         # size of the batch. Entries may be stale; lookups re-check the staged row.
         self._index: dict[tuple[str, str], dict[Any, set[Key]]] = {}
@@ -202,6 +214,22 @@ class Layer:
     def append(self, table: str, row: Row) -> None:
         self.appends.setdefault(table, []).append(row)
 
+    def append_block(self, table: str, columns: dict[str, list[Any]]) -> None:
+        self.blocks.setdefault(table, []).append(columns)
+
+    def has_seen(self, table: str, key: int) -> bool:
+        claims = self.claims.get(table)
+        if claims is not None and key in claims:
+            return True
+        return self.parent.has_seen(table, key)
+
+    def claim(self, table: str, key: int, bucket: int) -> bool:
+        """Mark ``key`` as seen in this layer; False if it was already seen (here, below or committed)."""
+        if self.has_seen(table, key):
+            return False
+        self.claims.setdefault(table, {})[key] = bucket
+        return True
+
     def merge_into_parent(self) -> None:
         parent = self.parent
         assert isinstance(parent, Layer)
@@ -210,6 +238,11 @@ class Layer:
                 parent.stage(table, key, op, row)
         for table, rows in self.appends.items():
             parent.appends.setdefault(table, []).extend(rows)
+        for table, blocks in self.blocks.items():
+            parent.blocks.setdefault(table, []).extend(blocks)
+        for table, claims in self.claims.items():
+            parent.claims.setdefault(table, {}).update(claims)
 
     def is_empty(self) -> bool:
-        return not self.changes and not self.appends
+        # Claims come with the rows they dedupe; without rows there is nothing to remember.
+        return not self.changes and not self.appends and not self.blocks

@@ -125,8 +125,33 @@ TABLES: dict[str, TableSpec] = {
             parent=("orders", "order_id"),
         ),
         TableSpec("order_status_history", ("history_id",), "append"),
-        TableSpec("shipments", ("shipment_id",), "append"),
-        TableSpec("shipment_lines", ("shipment_line_id",), "append"),
+        # A shipment's tracking status changes until delivery, so shipments and their lines
+        # travel with their order: an open order's parcels are in memory, a closed one's come
+        # back with it on a miss.
+        TableSpec(
+            "shipments",
+            ("shipment_id",),
+            "window",
+            indexes=("order_id", "tracking_number"),
+            parent=("orders", "order_id"),
+        ),
+        TableSpec(
+            "shipment_lines",
+            ("shipment_line_id",),
+            "window",
+            indexes=("shipment_id",),
+            parent=("orders", "order_id"),
+        ),
+        TableSpec("tracking_events", ("tracking_event_id",), "append"),
+        TableSpec("shipping_notifications", ("notification_id",), "append"),
+        TableSpec("carriers", ("carrier_code",), "full"),
+        TableSpec("carrier_services", ("carrier_code", "service_code"), "full", indexes=("carrier_code",)),
+        TableSpec(
+            "carrier_transit_days",
+            ("carrier_code", "service_code", "region"),
+            "full",
+            indexes=("carrier_code",),
+        ),
         # Payments and refunds are children of their order: every attempt of an open order
         # is in memory (so "is a payment in flight?" and "what is refundable?" are complete
         # lookups), and a closed order's payments come back with it on a miss.
@@ -158,8 +183,16 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("ledger_lines", ("posting_id", "line_no"), "append"),
         TableSpec("store_credit_accounts", ("customer_id",), "full"),
         TableSpec("store_credit_movements", ("movement_id",), "append"),
+        # Clickstream (ANA-2): append-only, written in columnar blocks, deduplicated on
+        # event_id through RECENT_IDS below, never read back row by row.
+        TableSpec("storefront_events", ("event_id",), "append"),
+        TableSpec("storefront_event_items", ("event_id", "item_index"), "append"),
     )
 }
+
+# Append-only tables deduplicated on an id: table -> (id column, event-time column).
+# The writer remembers the ids whose event time is recent (storage/recent_ids.py).
+RECENT_IDS: dict[str, tuple[str, str]] = {"storefront_events": ("event_id", "occurred_at")}
 
 CHILDREN: dict[str, list[TableSpec]] = {}
 for _spec in TABLES.values():

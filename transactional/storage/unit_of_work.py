@@ -16,8 +16,9 @@ import orjson
 from transactional.domain.access import Actor
 from transactional.domain.errors import NotFound
 from transactional.domain.ids import IdGenerator
+from transactional.storage.recent_ids import bucket_of, id_key
 from transactional.storage.state import Key, Layer, Row
-from transactional.storage.tables import TABLES
+from transactional.storage.tables import RECENT_IDS, TABLES
 
 
 class UnitOfWork:
@@ -87,6 +88,35 @@ class UnitOfWork:
         else:
             self._layer.stage(table, tuple(row[c] for c in spec.key), "insert", frozen)
         return frozen
+
+    def append_columns(self, table: str, columns: dict[str, list[Any]]) -> int:
+        """Stage rows of an append-only table column-wise, one list per column; returns the row count.
+
+        The bulk path for journals written hundreds of rows at a time: no dict per
+        row here, and the writer turns the lists straight into Arrow arrays.
+        """
+        if TABLES[table].residency != "append":
+            raise ValueError(f"{table} is not append-only")
+        if columns.keys() != self._columns[table]:
+            self._check_columns(table, columns)
+        lengths = {len(values) for values in columns.values()}
+        if len(lengths) != 1:
+            raise ValueError(f"{table}: columns differ in length")
+        n = lengths.pop()
+        if n:
+            self._layer.append_block(table, columns)
+        return n
+
+    def claim_id(self, table: str, row_id: str, at: datetime) -> bool:
+        """True the first time ``row_id`` (a UUID) is offered for ``table``: the caller stores the row.
+
+        False if a committed row, an earlier command of the batch or this command
+        already has it. A claim is forgotten with its command if that fails; it is
+        remembered once committed for as long as ``at`` is in the window (recent_ids.py).
+        """
+        if table not in RECENT_IDS:
+            raise ValueError(f"{table} is not deduplicated on an id")
+        return self._layer.claim(table, id_key(row_id), bucket_of(at))
 
     def update(self, table: str, key: Key | Any, **changes: Any) -> Row:
         spec = TABLES[table]

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from datetime import timedelta
+from itertools import chain
 from typing import Any
 
 import duckdb
@@ -30,8 +31,9 @@ from transactional.domain.clock import Clock
 from transactional.domain.errors import Conflict, DomainError
 from transactional.domain.ids import IdGenerator
 from transactional.storage.reads import fetch_dicts
+from transactional.storage.recent_ids import BUCKET_SECONDS, RETENTION
 from transactional.storage.state import HotState, Layer
-from transactional.storage.tables import CHILDREN, TABLES, TableSpec
+from transactional.storage.tables import CHILDREN, RECENT_IDS, TABLES, TableSpec
 from transactional.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger("emporium.writer")
@@ -176,6 +178,14 @@ class Writer:
                         f"select * exclude (commit_seq) from {child.name} where {fk} in ({sub})", args
                     ),
                 )
+        for table, (id_column, time_column) in RECENT_IDS.items():
+            # Ids of rows still inside the dedupe window; time buckets computed by DuckDB.
+            recent = self.con.execute(
+                f"select {id_column}, floor(epoch({time_column}) / ?)::bigint from {table} "
+                f"where {time_column} >= ?",
+                [BUCKET_SECONDS, now - RETENTION],
+            ).fetchall()
+            self.state.recent_ids[table].load(recent)
         row = self.con.execute("select coalesce(max(commit_seq), 0) from commits").fetchone()
         self.state.commit_seq = int(row[0]) if row else 0
         # A seeded generator reopened at the same instant would repeat ids already stored.
@@ -331,6 +341,8 @@ class Writer:
             self._write(table, "insert", by_op["insert"])
         for table, rows in layer.appends.items():
             self._write(table, "insert", [{**r, "commit_seq": seq} for r in rows])
+        for table, blocks in layer.blocks.items():
+            self._write_columns(table, blocks, seq)
         # One call for the journal row and the commit: each call into DuckDB waits for the
         # GIL on the way back, which under load costs more than the statement itself.
         committed_at = self.clock.now().isoformat()
@@ -343,6 +355,7 @@ class Writer:
         self.stats["flush_seconds"] += elapsed
         if elapsed > SLOW_COMMIT_SECONDS:
             n_rows = sum(len(c) for c in layer.changes.values()) + sum(len(a) for a in layer.appends.values())
+            n_rows += sum(len(next(iter(b.values()))) for bs in layer.blocks.values() for b in bs)
             log.warning(
                 "slow commit %d: %d commands, %d rows in %.0f ms", seq, n_commands, n_rows, elapsed * 1e3
             )
@@ -368,6 +381,23 @@ class Writer:
         else:
             on = " and ".join(f"{table}.{c} = s.{c}" for c in spec.key)
             self._execute(f"delete from {table} using staged as s where {on}", staged=staged)
+
+    def _write_columns(self, table: str, blocks: list[dict[str, list[Any]]], seq: int) -> None:
+        """Insert column-wise blocks (UnitOfWork.append_columns) with one statement: each column's
+        values go straight into an Arrow array, with no dict per row on the way."""
+        schema = self._schemas[table]
+        names = [name for name in schema.names if name != "commit_seq"]
+        arrays = []
+        for name in names:
+            values = (
+                blocks[0][name] if len(blocks) == 1 else list(chain.from_iterable(b[name] for b in blocks))
+            )
+            arrays.append(pa.array(values, type=schema.field(name).type))
+        staged = pa.Table.from_arrays(arrays, names=names)
+        self._execute(
+            f"insert into {table} by name select *, {int(seq)}::bigint as commit_seq from staged",
+            staged=staged,
+        )
 
     def _execute(self, sql: str, staged: pa.Table | None = None) -> None:
         """Run one statement of a flush; the transaction's BEGIN rides along with the first.

@@ -14,8 +14,13 @@ from decimal import Decimal
 from functools import partial
 from typing import Any
 
+from transactional.demo.seed import CARRIERS
 from transactional.domain import stock
 from transactional.domain.access import Actor
+from transactional.providers.payments import SandboxProvider
+from transactional.services.payment_flow import authorize_order, dispatch
+from transactional.services.payments import AuthorizePayment
+from transactional.services.shipping import ShipOrder, create_carrier
 from transactional.services.stock_journal import ensure_level, move_stock
 from transactional.storage.unit_of_work import UnitOfWork
 from transactional.storage.writer import Writer
@@ -95,6 +100,7 @@ def seed(uow: UnitOfWork, *, prices: dict[str, int] = PRICES) -> Catalogue:
                 "name": f"Thing {code}",
                 "attributes_json": "{}",
                 "unit_cost_minor": COSTS[code],
+                "weight_grams": 500,
                 "status": "archived" if archived else "active",
                 "created_at": now,
                 "updated_at": now,
@@ -150,7 +156,32 @@ def seed(uow: UnitOfWork, *, prices: dict[str, int] = PRICES) -> Catalogue:
             reference_type="test",
             reference_id=None,
         )
+    for carrier in CARRIERS:
+        create_carrier(uow, carrier)
     return Catalogue(category_id, product_id, skus, warehouses)
+
+
+def pay(
+    writer: Writer, order_id: str, *, token: str = "tok_sandbox_ok", method: str = "card"
+) -> dict[str, Any]:
+    """Pay an order through the real payment flow against the sandbox provider (card: brand and last 4)."""
+    card = {"card_brand": "visa", "card_last4": "4242"} if method == "card" else {}
+    cmd = AuthorizePayment(method=method, token=token, **card)
+    return authorize_order(writer, SandboxProvider(), order_id, cmd, OPERATOR).body
+
+
+def ship(
+    writer: Writer, order_id: str, warehouse_id: str, lines: dict[str, int], **kw: Any
+) -> dict[str, Any]:
+    """Dispatch a parcel (and capture its share of a card hold) through the real flow."""
+    cmd = ShipOrder.model_validate(
+        {
+            "warehouse_id": warehouse_id,
+            "lines": [{"order_line_id": k, "quantity": q} for k, q in lines.items()],
+            **kw,
+        }
+    )
+    return dispatch(writer, SandboxProvider(), order_id, cmd, OPERATOR).body
 
 
 def insert_coupon(

@@ -7,7 +7,15 @@ from datetime import timedelta
 import pytest
 
 from tests.integration.conftest import ADMIN
-from tests.integration.services.order_fixtures import NY_ADDRESS, STOREFRONT, Catalogue, levels, run, seed
+from tests.integration.services.order_fixtures import (
+    NY_ADDRESS,
+    STOREFRONT,
+    Catalogue,
+    levels,
+    pay,
+    run,
+    seed,
+)
 from transactional.domain.access import SYSTEM
 from transactional.domain.clock import ManualClock
 from transactional.services import orders as svc
@@ -43,7 +51,7 @@ def test_unpaid_orders_expire_after_their_window(writer: Writer, cat: Catalogue,
     start = levels(writer)
     unpaid = place(writer, cat, 3)
     paid = place(writer, cat, 2)
-    run(writer, lambda uow: svc.confirm_payment(uow, paid, svc.ConfirmPayment(reference="pay_1")), ADMIN)
+    pay(writer, paid)
 
     clock.advance(timedelta(seconds=1799))
     assert run(writer, run_due, SYSTEM)["orders_expired"] == 0
@@ -53,7 +61,7 @@ def test_unpaid_orders_expire_after_their_window(writer: Writer, cat: Catalogue,
     result = run(writer, run_due, SYSTEM)
     assert result["orders_expired"] == 1 and result["expired_order_ids"] == [unpaid]
     assert result["more_due"] is False
-    assert status(writer, unpaid) == "expired" and status(writer, paid) == "paid"
+    assert status(writer, unpaid) == "expired" and status(writer, paid) == "picking"
 
     # Only the paid order still holds stock.
     after = levels(writer)

@@ -156,13 +156,13 @@ def test_card_authorized_pays_the_order_and_partial_captures_book_its_totals(
     assert payment["status"] == "authorized" and payment["authorized_minor"] == TOTAL
     assert payment["card_brand"] == "visa" and payment["card_last4"] == "4242" and "token" not in payment
     assert payment["operation_status"] == "succeeded"
-    assert order_row(writer, order_id)[0] == "paid"
+    assert order_row(writer, order_id)[0] == "picking"
     history = writer.con.execute(
         "select from_status, to_status, request_id from order_status_history where order_id = ? "
         "order by changed_at, history_id",
         [order_id],
     ).fetchall()
-    assert history[-1] == ("pending_payment", "paid", "req_auth")
+    assert history[-2:] == [("pending_payment", "paid", "req_auth"), ("paid", "picking", "req_auth")]
     assert balances(writer) == {"customer_receivable": TOTAL, "authorization_holds": -TOTAL}
 
     first = capture(writer, payment["payment_id"], 2000)
@@ -224,7 +224,7 @@ def test_a_wallet_payment_completes_at_once(writer: Writer, cat: Catalogue) -> N
     assert (
         payment["status"] == "captured" and payment["captured_minor"] == TOTAL and payment["fee_minor"] == fee
     )
-    assert order_row(writer, order_id)[0] == "paid"
+    assert order_row(writer, order_id)[0] == "picking"
     assert balances(writer)["sales_revenue"] == -NET and balances(writer)["provider_fees"] == fee
     assert_refused(writer, "payment_not_capturable", lambda: capture(writer, payment["payment_id"], 1))
 
@@ -246,7 +246,7 @@ def test_a_bank_transfer_awaits_its_funds_until_the_reconciler_sees_them(
     counts = flow.reconcile_unknown(writer, SANDBOX, clock.now())
     assert counts["funds_received"] == 1
     status, paid_at = order_row(writer, order_id)
-    assert status == "paid" and paid_at is not None
+    assert status == "picking" and paid_at is not None
     assert (
         scalar(writer, "select status from payments where payment_id = ?", [payment["payment_id"]])
         == "captured"
@@ -264,7 +264,7 @@ def test_a_decline_keeps_the_failed_attempt_and_the_order_awaits_payment(
     assert count(writer, "ledger_lines") == 0
 
     ok = authorize(writer, order_id)
-    assert ok["status"] == "authorized" and order_row(writer, order_id)[0] == "paid"
+    assert ok["status"] == "authorized" and order_row(writer, order_id)[0] == "picking"
     attempts = reads.payments_of_order(writer.con.cursor(), order_id)
     assert [(p["status"], [o["status"] for o in p["operations"]]) for p in attempts] == [
         ("failed", ["failed"]),
@@ -285,7 +285,7 @@ def test_a_timeout_leaves_the_attempt_unknown_until_the_reconciler_settles_it(
     truth = timeout_resolves_to(unknown["operation_id"])
     status = scalar(writer, "select status from payments where payment_id = ?", [unknown["payment_id"]])
     if truth is OutcomeStatus.succeeded:
-        assert status == "authorized" and order_row(writer, order_id)[0] == "paid"
+        assert status == "authorized" and order_row(writer, order_id)[0] == "picking"
     else:
         assert status == "failed" and order_row(writer, order_id)[0] == "pending_payment"
     assert scalar(writer, "select count(*) from payment_operations where status = 'unknown'") == 0
@@ -401,7 +401,7 @@ def test_refund_to_store_credit_then_pay_another_order_with_it(writer: Writer, c
         writer, second, method="store_credit", token=None, card_brand=None, card_last4=None
     )
     assert sc_payment["status"] == "captured" and sc_payment["provider"] is None
-    assert order_row(writer, second)[0] == "paid"
+    assert order_row(writer, second)[0] == "picking"
     assert reads.store_credit(writer.con.cursor(), customer_id)["balance_minor"] == 6000 - TOTAL
 
     # Never below zero: the next order is refused whole.

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 
 from tests.integration.conftest import ADMIN
-from tests.integration.services.order_fixtures import NY_ADDRESS, STOREFRONT, Catalogue, run, seed
+from tests.integration.services.order_fixtures import NY_ADDRESS, STOREFRONT, Catalogue, pay, run, seed, ship
 from transactional.domain.errors import Conflict
-from transactional.services import inventory
+from transactional.services import inventory, shipping
 from transactional.services import orders as svc
 from transactional.storage.unit_of_work import UnitOfWork
 from transactional.storage.writer import Command, Outcome, Writer
@@ -337,17 +337,15 @@ def test_a_completed_order_leaves_memory_and_a_child_lookup_brings_the_whole_ord
 ) -> None:
     order = run(writer, place_cmd(cat, [("A", 2)]), STOREFRONT)
     order_id, line_id = order["order_id"], order["lines"][0]["order_line_id"]
-    run(writer, lambda uow: svc.confirm_payment(uow, order_id, svc.ConfirmPayment(reference="pay_1")))
-    run(writer, lambda uow: svc.start_picking(uow, order_id))
-    ship = svc.ShipOrder(
-        warehouse_id=cat.warehouse["east"], lines=[svc.ShipLine(order_line_id=line_id, quantity=2)]
-    )
-    run(writer, lambda uow: svc.ship_order(uow, order_id, ship))
-    run(writer, lambda uow: svc.mark_delivered(uow, order_id))
+    pay(writer, order_id)
+    shipment = ship(writer, order_id, cat.warehouse["east"], {line_id: 2})["shipment"]
+    track = shipping.TrackingUpdate(status="delivered")
+    run(writer, lambda uow: shipping.record_tracking(uow, shipment["shipment_id"], track))
     assert (order_id,) in writer.state.tables["orders"].rows  # open work stays in memory
     run(writer, lambda uow: svc.complete_order(uow, order_id))
     assert (order_id,) not in writer.state.tables["orders"].rows
     assert hot_children(writer, order_id) == {"order_lines": 0, "order_allocations": 0, "order_discounts": 0}
+    assert writer.state.lookup("shipments", "order_id", order_id) == []
 
     line = writer.state.get("order_lines", (line_id,))  # a child first: its parent comes with it
     assert line is not None and line["quantity_shipped"] == 2

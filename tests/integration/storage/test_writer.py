@@ -176,18 +176,28 @@ def test_a_real_constraint_violation_at_flush_fails_only_its_command(writer: Wri
     """Append-only rows are never checked in memory: a duplicate key there is a real SQL error
     at flush, which aborts DuckDB's whole transaction (and a COMMIT would silently roll back)."""
 
-    def journal(code: str, shipment_id: str) -> Any:
+    # No journal of the schema has a key constraint; this test gives one a unique index.
+    writer.con.execute("create unique index test_unique_event on tracking_events (tracking_event_id)")
+
+    def journal(code: str, event_id: str) -> Any:
         def fn(uow: UnitOfWork) -> None:
             warehouse(code)(uow)
             uow.insert(
-                "shipments",
+                "tracking_events",
                 {
-                    "shipment_id": shipment_id,
+                    "tracking_event_id": event_id,
+                    "shipment_id": "shp_test",
                     "order_id": "ord_test",
-                    "warehouse_id": "whs_test",
-                    "status": "shipped",
-                    "created_at": uow.now,
-                    "shipped_at": uow.now,
+                    "carrier_code": "test",
+                    "status": "delivered",
+                    "previous_status": "in_transit",
+                    "applied": True,
+                    "occurred_at": uow.now,
+                    "received_at": uow.now,
+                    "location": None,
+                    "source": "operator",
+                    "actor_key_id": None,
+                    "request_id": None,
                 },
             )
 
@@ -207,7 +217,7 @@ def test_a_real_constraint_violation_at_flush_fails_only_its_command(writer: Wri
             futures[1].result(10)
     assert writer.stats["rollbacks"] == 2
     assert codes(writer) == hot_codes(writer) == ["W0", "W1", "W3"]
-    assert db_rows(writer, "select shipment_id from shipments order by 1") == [
+    assert db_rows(writer, "select tracking_event_id from tracking_events order by 1") == [
         ("shp_1",),
         ("shp_3",),
         ("shp_taken",),

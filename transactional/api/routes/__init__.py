@@ -3,12 +3,14 @@
 from transactional.api.routes import (
     catalogue,
     customers,
+    events,
     health,
     inventory,
     keys,
     orders,
     payments,
     purchasing,
+    shipping,
     store,
 )
 
@@ -22,6 +24,8 @@ ROUTERS = [
     purchasing.router,
     orders.router,
     payments.router,
+    shipping.router,
+    events.router,
 ]
 
 

@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
+from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from transactional.api.deps import CallerDep, ReaderDep, execute, json_response
+from transactional.api.deps import (
+    Caller,
+    CallerDep,
+    ReaderDep,
+    execute,
+    get_runtime,
+    idempotency_claim,
+    json_response,
+    request_id,
+)
+from transactional.api.routes.payments import get_provider
 from transactional.domain.errors import Forbidden, NotFound
-from transactional.services import orders
+from transactional.services import orders, payment_flow, shipping
 from transactional.storage.reads import orders as reads
+from transactional.storage.writer import Outcome
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
 Limit = Annotated[int, Query(ge=1, le=200)]
@@ -77,8 +90,9 @@ async def modify_order(
 async def cancel_order(
     order_id: str, request: Request, caller: CallerDep, body: orders.CancelOrder
 ) -> Response:
-    """Cancel before shipment; every unshipped reservation is released."""
-    return await execute(request, caller, lambda uow: orders.cancel_order(uow, order_id, body))
+    """Cancel before shipment: unshipped reservations go back to stock, card holds are voided and
+    captured money refunded to where it came from."""
+    return await _with_provider(request, caller, payment_flow.cancel_order, order_id, body, status=200)
 
 
 @router.post("/{order_id}/discounts", operation_id="orders.discounts.create")
@@ -89,30 +103,41 @@ async def add_discount(
     return await execute(request, caller, lambda uow: orders.add_manual_discount(uow, order_id, body))
 
 
-@router.post("/{order_id}/confirm-payment", operation_id="orders.confirm_payment")
-async def confirm_payment(
-    order_id: str, request: Request, caller: CallerDep, body: orders.ConfirmPayment
-) -> Response:
-    """Mark the order paid by hand (until the payment station records payments itself)."""
-    return await execute(request, caller, lambda uow: orders.confirm_payment(uow, order_id, body))
-
-
-@router.post("/{order_id}/pick", operation_id="orders.pick")
-async def start_picking(order_id: str, request: Request, caller: CallerDep) -> Response:
-    """Release a paid order to the warehouse for picking and packing."""
-    return await execute(request, caller, lambda uow: orders.start_picking(uow, order_id))
-
-
 @router.post("/{order_id}/shipments", operation_id="orders.ship", status_code=201)
-async def ship_order(order_id: str, request: Request, caller: CallerDep, body: orders.ShipOrder) -> Response:
-    """Ship some or all lines from one warehouse; stock leaves on-hand. Split shipments allowed."""
-    return await execute(request, caller, lambda uow: orders.ship_order(uow, order_id, body), status=201)
+async def ship_order(
+    order_id: str, request: Request, caller: CallerDep, body: shipping.ShipOrder
+) -> Response:
+    """Dispatch one parcel from one warehouse (split shipments allowed): stock leaves on-hand, the carrier
+    service is chosen by rate unless given, and the parcel's share of a card hold is captured."""
+    return await _with_provider(request, caller, payment_flow.dispatch, order_id, body, status=201)
 
 
-@router.post("/{order_id}/deliver", operation_id="orders.deliver")
-async def mark_delivered(order_id: str, request: Request, caller: CallerDep) -> Response:
-    """Record delivery of a shipped order."""
-    return await execute(request, caller, lambda uow: orders.mark_delivered(uow, order_id))
+async def _with_provider(
+    request: Request,
+    caller: Caller,
+    use_case: Callable[..., Outcome],
+    order_id: str,
+    body: Any,
+    *,
+    status: int,
+) -> Response:
+    """Run a payment_flow use case (writer commands around provider calls) in a worker thread."""
+    claim = await idempotency_claim(request, caller)
+    outcome: Outcome = await run_in_threadpool(
+        use_case,
+        get_runtime(request).writer,
+        get_provider(request),
+        order_id,
+        body,
+        caller.actor,
+        request_id=request_id(request),
+        idempotency=claim,
+    )
+    headers = {"Idempotent-Replayed": "true"} if outcome.replayed else None
+    return json_response({k: v for k, v in outcome.body.items() if k not in _INTERNAL}, status, headers)
+
+
+_INTERNAL = frozenset({"provider_request", "follow_up"})
 
 
 @router.post("/{order_id}/complete", operation_id="orders.complete")

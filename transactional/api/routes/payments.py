@@ -27,7 +27,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
-from transactional.api.deps import Caller, CallerDep, ReaderDep, json_response, submit
+from transactional.api.deps import (
+    Caller,
+    CallerDep,
+    ReaderDep,
+    get_runtime,
+    json_response,
+    request_id,
+    submit,
+)
 from transactional.api.problems import problem
 from transactional.domain.errors import NotFound
 from transactional.providers.payments import PaymentProvider, ProviderOutcome
@@ -93,7 +101,17 @@ async def _two_phase(
     record = _RECORD[req["kind"]]
     attempt_id = req["attempt_id"]
     second = await submit(request, caller, lambda uow: record(uow, attempt_id, outcome), idempotent=False)
-    body = second.body
+    body = {k: v for k, v in second.body.items() if k != "follow_up"}
+    if second.body.get("follow_up"):
+        # Money secured for an order that expired meanwhile goes straight back.
+        await run_in_threadpool(
+            payment_flow.send_all,
+            get_runtime(request).writer,
+            get_provider(request),
+            second.body["follow_up"],
+            caller.actor,
+            request_id=request_id(request),
+        )
     result = _result_status(req["kind"], body)
     if result == "unknown":
         return json_response(body, 202, headers)
