@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,11 @@ from tests.integration.services.order_fixtures import (
     Catalogue,
     count,
     insert_customer,
+    levels,
     run,
     seed,
 )
+from transactional.domain.access import SYSTEM
 from transactional.domain.clock import ManualClock
 from transactional.domain.errors import DomainError
 from transactional.domain.money import currency_exponent
@@ -28,6 +31,7 @@ from transactional.providers.payments import OutcomeStatus, SandboxProvider, tim
 from transactional.services import orders as orders_svc
 from transactional.services import payment_flow as flow
 from transactional.services import payments as svc
+from transactional.services.due import run_due
 from transactional.storage.database import connect
 from transactional.storage.reads import payments as reads
 from transactional.storage.writer import IdempotencyClaim, Writer
@@ -509,3 +513,89 @@ def test_a_reopened_writer_keeps_open_payments_and_unknown_calls_in_memory(
     finally:
         reopened.con.close()
         writer.con = connect(tmp_path)
+
+
+# -- the payment lifecycle around the order: expiry, cancellation, late answers -------------
+
+
+def test_a_card_hold_that_expires_before_dispatch_cancels_the_order_and_frees_its_stock(
+    writer: Writer, cat: Catalogue, clock: ManualClock
+) -> None:
+    start = levels(writer)
+    order_id = place(writer, cat)["order_id"]
+    payment = authorize(writer, order_id)
+    clock.advance(timedelta(days=7) - timedelta(seconds=1))
+    assert run(writer, run_due, SYSTEM)["authorizations_expired"] == 0
+    clock.advance(timedelta(seconds=1))
+    assert run(writer, run_due, SYSTEM)["authorizations_expired"] == 1
+    assert order_row(writer, order_id)[0] == "cancelled"
+    status = scalar(writer, "select status from payments where payment_id = ?", [payment["payment_id"]])
+    assert status == "expired"
+    assert levels(writer) == start
+    assert balances(writer).get("customer_receivable", 0) == 0
+
+
+def test_cancelling_gives_the_money_back_where_it_came_from(writer: Writer, cat: Catalogue) -> None:
+    card_order = place(writer, cat)["order_id"]
+    card = authorize(writer, card_order)
+    wallet_order = place(writer, cat)["order_id"]
+    wallet = authorize(writer, wallet_order, method="alipay", card_brand=None, card_last4=None)
+    assert wallet["status"] == "captured"
+    for order_id in (card_order, wallet_order):
+        body = flow.cancel_order(
+            writer, SANDBOX, order_id, orders_svc.CancelOrder(reason="customer asked"), OPERATOR
+        ).body
+        assert body["status"] == "cancelled" and len(body["follow_up"]) == 1
+    rows = dict(
+        writer.con.execute(
+            "select payment_id, status from payments where payment_id in (?, ?)",
+            [card["payment_id"], wallet["payment_id"]],
+        ).fetchall()
+    )
+    assert rows == {card["payment_id"]: "voided", wallet["payment_id"]: "refunded"}
+    refund_reason = scalar(writer, "select reason from refunds where payment_id = ?", [wallet["payment_id"]])
+    assert refund_reason == "order cancelled: customer asked"
+    totals = balances(writer)
+    assert totals.get("customer_receivable", 0) == 0
+    assert totals["refunds"] + totals["sales_revenue"] == 0  # every sale given back
+
+
+def test_money_secured_after_the_order_expired_goes_straight_back(
+    writer: Writer, cat: Catalogue, clock: ManualClock
+) -> None:
+    order_id = place(writer, cat)["order_id"]
+    begun = flow.execute(
+        writer,
+        lambda uow: svc.begin_authorization(
+            uow, order_id, svc.AuthorizePayment.model_validate(CARD), provider=SANDBOX.name
+        ),
+        OPERATOR,
+    ).body
+    clock.advance(timedelta(minutes=31))  # the order expires while the provider is being asked
+    run(writer, run_due, SYSTEM)
+    assert order_row(writer, order_id)[0] == "expired"
+    req = begun["provider_request"]
+    body = flow.send(writer, SANDBOX, req, OPERATOR)
+    assert body["status"] == "authorized" and len(body["follow_up"]) == 1
+    status = scalar(writer, "select status from payments where payment_id = ?", [begun["payment_id"]])
+    assert status == "voided" and order_row(writer, order_id)[0] == "expired"
+    actions = [r[0] for r in writer.con.execute("select action from audit_log order by audit_id").fetchall()]
+    assert "payment.order_not_payable" in actions
+
+
+def test_orphaned_pending_calls_become_unknown_for_the_reconciler(
+    writer: Writer, cat: Catalogue, clock: ManualClock
+) -> None:
+    order_id = place(writer, cat)["order_id"]
+    begun = flow.execute(
+        writer,
+        lambda uow: svc.begin_authorization(
+            uow, order_id, svc.AuthorizePayment.model_validate(CARD), provider=SANDBOX.name
+        ),
+        OPERATOR,
+    ).body
+    clock.advance(timedelta(seconds=5))  # the process died; a new one starts
+    marked = run(writer, lambda uow: svc.mark_orphaned_unknown(uow, before=clock.now()), SYSTEM)
+    assert marked["operation_ids"] == [begun["operation_id"]]
+    counts = flow.reconcile_unknown(writer, SANDBOX, clock.now())
+    assert counts["settled"] == 1 and order_row(writer, order_id)[0] == "picking"

@@ -34,6 +34,7 @@ from transactional.domain.payments import (
     new_payment,
     provider_fee,
     refund,
+    shipment_capture_minor,
     void,
 )
 from transactional.domain.store_credit import CreditBalance, draw_down, issue, refund_to_credit
@@ -684,3 +685,35 @@ class PaymentLedgerMachine(RuleBasedStateMachine):
 
 TestPaymentLedgerMachine = PaymentLedgerMachine.TestCase
 TestPaymentLedgerMachine.settings = settings(max_examples=200, stateful_step_count=40)
+
+
+@given(
+    lines=st.lists(st.tuples(st.integers(1, 5), st.integers(0, 50_000)), min_size=1, max_size=4),
+    shipping=st.integers(0, 2_000),
+    data=st.data(),
+)
+def test_captures_per_parcel_add_up_to_the_authorization(
+    lines: list[tuple[int, int]], shipping: int, data: st.DataObject
+) -> None:
+    """Whatever the parcels, each capture is >= 0, none exceeds the hold, and the last takes the rest."""
+    ordered = {f"l{i}": qty for i, (qty, _) in enumerate(lines)}
+    totals = {f"l{i}": total for i, (_, total) in enumerate(lines)}
+    authorized = sum(totals.values()) + shipping
+    shipped = dict.fromkeys(ordered, 0)
+    captured = 0
+    while any(shipped[k] < ordered[k] for k in ordered):
+        line = data.draw(st.sampled_from([k for k in ordered if shipped[k] < ordered[k]]))
+        shipped[line] += data.draw(st.integers(1, ordered[line] - shipped[line]))
+        amount = shipment_capture_minor(
+            line_totals=totals,
+            ordered=ordered,
+            shipped_after=shipped,
+            shipping_minor=shipping,
+            authorized_minor=authorized,
+            captured_or_in_flight_minor=captured,
+            fully_shipped=all(shipped[k] == ordered[k] for k in ordered),
+        )
+        assert amount >= 0
+        captured += amount
+        assert captured <= authorized
+    assert captured == authorized
