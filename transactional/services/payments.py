@@ -48,7 +48,7 @@ from typing import Annotated, Any
 import orjson
 from pydantic import BaseModel, ConfigDict, Field
 
-from transactional.domain import ledger
+from transactional.domain import events, ledger
 from transactional.domain import payments as pay
 from transactional.domain import refunds as refunds_rule
 from transactional.domain import store_credit as sc
@@ -66,6 +66,7 @@ from transactional.services.orders import (
     order_for_actor,
     release_units,
 )
+from transactional.services.storefront_events import emit_server_event
 from transactional.storage.state import Row
 from transactional.storage.unit_of_work import UnitOfWork
 
@@ -592,6 +593,7 @@ def _apply_refund(uow: UnitOfWork, row: Row, refund_row: Row, *, destination: st
         shipping_minor=split.shipping_minor,
         updated_at=uow.now,
     )
+    _emit_refund_event(uow, row["order_id"], refund_row, split, body)
     uow.audit(
         "payment.refund",
         "payment",
@@ -602,6 +604,30 @@ def _apply_refund(uow: UnitOfWork, row: Row, refund_row: Row, *, destination: st
         destination=destination,
     )
     return row, refund_row
+
+
+def _emit_refund_event(
+    uow: UnitOfWork, order_id: str, refund_row: Row, split: ledger.Split, body: dict[str, Any] | None
+) -> None:
+    """The clickstream's refund event for a refund that succeeded, with the refunded lines."""
+    order = uow.require("orders", order_id, code="order_not_found", what="order")
+    lines: list[dict[str, Any]] = []
+    for part in body["lines"] if body is not None else ():
+        line = uow.require("order_lines", part["order_line_id"])
+        lines.append({**line, "quantity": part["quantity"]})
+    emit_server_event(
+        uow,
+        events.server_refund_event(
+            order,
+            refund_row["refund_id"],
+            refund_row["amount_minor"],
+            order["session_id"],
+            uow.now,
+            lines=lines,
+            tax_minor=split.tax_minor,
+            shipping_minor=split.shipping_minor,
+        ),
+    )
 
 
 def _apply_line_refund(uow: UnitOfWork, order_id: str, lines: list[dict[str, Any]], refund_id: str) -> None:
@@ -1118,6 +1144,13 @@ def _mark_order_paid(uow: UnitOfWork, row: Row) -> list[dict[str, Any]]:
             uow, order, OrderStatus.paid, reason=f"payment {row['payment_id']}", paid_at=uow.now
         )
         change_order_status(uow, paid, OrderStatus.picking, reason="released to the warehouse")
+        # The clickstream's purchase is the server's, at the moment the order counts as paid (BEY-7).
+        emit_server_event(
+            uow,
+            events.server_purchase_event(
+                paid, paid["session_id"], uow.now, lines=active_lines(uow, paid["order_id"])
+            ),
+        )
         return []
     uow.audit(
         "payment.order_not_payable",

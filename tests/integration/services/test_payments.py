@@ -25,6 +25,7 @@ from tests.integration.services.order_fixtures import (
 from transactional.domain.access import SYSTEM
 from transactional.domain.clock import ManualClock
 from transactional.domain.errors import DomainError
+from transactional.domain.events import server_purchase_event
 from transactional.domain.money import currency_exponent
 from transactional.domain.payments import provider_fee
 from transactional.providers.payments import OutcomeStatus, SandboxProvider, timeout_resolves_to
@@ -32,6 +33,7 @@ from transactional.services import orders as orders_svc
 from transactional.services import payment_flow as flow
 from transactional.services import payments as svc
 from transactional.services.due import run_due
+from transactional.services.storefront_events import emit_server_event
 from transactional.storage.database import connect
 from transactional.storage.reads import payments as reads
 from transactional.storage.writer import IdempotencyClaim, Writer
@@ -599,3 +601,32 @@ def test_orphaned_pending_calls_become_unknown_for_the_reconciler(
     assert marked["operation_ids"] == [begun["operation_id"]]
     counts = flow.reconcile_unknown(writer, SANDBOX, clock.now())
     assert counts["settled"] == 1 and order_row(writer, order_id)[0] == "picking"
+
+
+def test_the_server_emits_purchase_and_refund_events_from_the_money(writer: Writer, cat: Catalogue) -> None:
+    order = place(writer, cat)
+    order_id = order["order_id"]
+    payment = authorize(writer, order_id, method="alipay", card_brand=None, card_last4=None)
+    refund(writer, payment["payment_id"], 1000)
+    rows = writer.con.execute(
+        "select event_name, source, transaction_id, value_minor, currency from storefront_events "
+        "order by event_name"
+    ).fetchall()
+    assert rows == [
+        ("purchase", "server", order_id, TOTAL, "USD"),
+        ("refund", "server", order_id, 1000, "USD"),
+    ]
+    items = writer.con.execute(
+        "select e.event_name, i.item_id, i.quantity from storefront_event_items as i "
+        "join storefront_events as e using (event_id) order by i.item_index"
+    ).fetchall()
+    assert sorted(items) == sorted([("purchase", cat.sku["A"], 2), ("purchase", cat.sku["B"], 1)])
+    # Emitting the purchase again (a retried command) stores nothing: its id comes from the order id.
+    run(
+        writer,
+        lambda uow: emit_server_event(
+            uow, server_purchase_event(uow.require("orders", order_id), None, uow.now)
+        ),
+        SYSTEM,
+    )
+    assert count(writer, "storefront_events") == 2
