@@ -32,10 +32,19 @@ Rules decided here (also in DECISIONLOG.md §7):
 - A refund of a store-credit payment always goes back to store credit; a
   refund to store credit needs a customer order (``store_credit_requires_customer``),
   as does paying with store credit.
+- A payment that secures an order moves it to paid and at once on to picking
+  (released to the warehouse), and emits the clickstream's ``purchase``.
 - Money secured for an order that expired or was cancelled while the provider
-  was being called stays recorded (the ledger must match the provider) and is
-  audited as ``payment.order_not_payable`` for operators to refund; the
-  order's status is not changed.
+  was being called is recorded (the ledger must match the provider), audited
+  as ``payment.order_not_payable`` and given straight back (``give_back``: the
+  hold voided, a capture refunded); the order's status is not changed.
+  Cancelling an order gives its money back the same way.
+- Refunds are by amount, or by lines (and shipping) at the lines' own
+  amounts (domain/refunds.py); units refunded before they shipped are
+  cancelled and their reservations released. Every refund that succeeds emits
+  the clickstream's ``refund``.
+- A card hold or bank-transfer wait whose time is up is closed by due work
+  (``expire_authorizations``); before anything shipped the order is cancelled.
 - Every posting goes through ``post``; every money movement writes an audit
   row with the actor's key and the request id.
 """
