@@ -13,6 +13,7 @@ from __future__ import annotations
 import random
 import secrets
 import threading
+from datetime import datetime
 
 from transactional.domain.clock import Clock
 
@@ -32,8 +33,10 @@ class IdGenerator:
             with self._lock:
                 self._rng = random.Random(f"{self._seed}:{salt}")
 
-    def new(self, prefix: str) -> str:
-        millis = int(self._clock.now().timestamp() * 1000) & 0xFFFF_FFFF_FFFF
+    def new(self, prefix: str, *, at: datetime | None = None) -> str:
+        """A new id; ``at`` (the command's instant) dates it instead of the clock."""
+        instant = at if at is not None else self._clock.now()
+        millis = int(instant.timestamp() * 1000) & 0xFFFF_FFFF_FFFF
         with self._lock:
             last_millis, last_rand = self._last
             if millis <= last_millis:

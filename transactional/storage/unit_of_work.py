@@ -134,7 +134,7 @@ class UnitOfWork:
         self._layer.stage(table, key, "delete", None)
 
     def new_id(self, prefix: str) -> str:
-        return self.ids.new(prefix)
+        return self.ids.new(prefix, at=self.now)
 
     def audit(self, action: str, target_type: str, target_id: str | None, **details: Any) -> None:
         """Record an admin action or a money/stock movement with who did it and the request id."""

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from itertools import chain
 from typing import Any
 
@@ -71,6 +71,8 @@ class Command:
     request_id: str | None = None
     idempotency: IdempotencyClaim | None = None
     success_status: int = 200
+    # The command's instant, for a simulation replaying history (demo build); None: the clock's now.
+    at: datetime | None = None
     future: Future[Outcome] = field(default_factory=Future)
 
 
@@ -233,6 +235,19 @@ class Writer:
         self._run_batch([command])
         return command.future.result()
 
+    def run_many(self, commands: list[Command]) -> list[Outcome | BaseException]:
+        """Run commands in order in the caller's thread and commit them together (the demo
+        simulator's batches): each succeeds or fails alone, as in the writer thread's batches."""
+        if self._thread is not None:
+            raise RuntimeError("the writer thread is running; submit() instead")
+        for start in range(0, len(commands), self.max_batch):
+            self._run_batch(commands[start : start + self.max_batch])
+        results: list[Outcome | BaseException] = []
+        for command in commands:
+            error = command.future.exception()
+            results.append(error if error is not None else command.future.result())
+        return results
+
     def _loop(self) -> None:
         stop = False  # once the stop marker is seen, end as soon as the queue is empty
         while True:
@@ -281,7 +296,7 @@ class Writer:
         layer = Layer(batch_layer)
         uow = UnitOfWork(
             layer,
-            now=self.clock.now(),
+            now=cmd.at if cmd.at is not None else self.clock.now(),
             ids=self.ids,
             actor=cmd.actor,
             request_id=cmd.request_id,
