@@ -28,9 +28,15 @@ from transactional.domain.access import SYSTEM
 from transactional.domain.orders import RETURN_WINDOW, OrderStatus
 from transactional.services.orders import change_order_status, expire_order
 from transactional.services.payments import expire_authorizations
+from transactional.storage.state import Row
 from transactional.storage.unit_of_work import UnitOfWork
 
 MAX_ORDERS_PER_CALL = 500
+
+
+def _awaiting_funds(uow: UnitOfWork, order: Row) -> bool:
+    """A bank transfer waits for its funds with its own, longer expiry (expire_authorizations)."""
+    return any(p["status"] == "awaiting_funds" for p in uow.lookup("payments", "order_id", order["order_id"]))
 
 
 def run_due(
@@ -44,7 +50,7 @@ def run_due(
         (
             o
             for o in uow.lookup("orders", "status", OrderStatus.pending_payment.value)
-            if o["expires_at"] is not None and o["expires_at"] <= uow.now
+            if o["expires_at"] is not None and o["expires_at"] <= uow.now and not _awaiting_funds(uow, o)
         ),
         key=lambda o: (o["expires_at"], o["order_id"]),
     )

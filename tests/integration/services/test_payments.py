@@ -630,3 +630,15 @@ def test_the_server_emits_purchase_and_refund_events_from_the_money(writer: Writ
         SYSTEM,
     )
     assert count(writer, "storefront_events") == 2
+
+
+def test_a_bank_transfer_keeps_its_order_open_past_the_order_window(
+    writer: Writer, cat: Catalogue, clock: ManualClock
+) -> None:
+    order_id = place(writer, cat)["order_id"]
+    transfer = authorize(writer, order_id, method="bank_transfer", card_brand=None, card_last4=None)
+    assert transfer["status"] == "awaiting_funds"
+    clock.advance(timedelta(hours=2))  # far past the 30-minute order window
+    assert run(writer, run_due, SYSTEM)["orders_expired"] == 0
+    flow.reconcile_unknown(writer, SANDBOX, clock.now())
+    assert order_row(writer, order_id)[0] == "picking"
