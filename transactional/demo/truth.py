@@ -48,8 +48,12 @@ FUNNEL_STEPS = ("session", "view_item", "add_to_cart", "begin_checkout", "add_pa
 @dataclass
 class GroundTruth:
     timezone: str
-    days: dict[date, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: dict.fromkeys(DAY_MEASURES, 0)))
-    funnel: dict[date, dict[str, int]] = field(default_factory=lambda: defaultdict(lambda: dict.fromkeys(FUNNEL_STEPS, 0)))
+    days: dict[date, dict[str, int]] = field(
+        default_factory=lambda: defaultdict(lambda: dict.fromkeys(DAY_MEASURES, 0))
+    )
+    funnel: dict[date, dict[str, int]] = field(
+        default_factory=lambda: defaultdict(lambda: dict.fromkeys(FUNNEL_STEPS, 0))
+    )
     units_by_sku: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     payments_by_method: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     events: int = 0

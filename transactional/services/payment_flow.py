@@ -40,7 +40,7 @@ from transactional.storage.writer import Command, IdempotencyClaim, Outcome, Wri
 
 log = logging.getLogger("emporium.payments")
 
-_RECORD: Mapping[str, Callable[[UnitOfWork, str, ProviderOutcome], dict[str, Any]]] = {
+RECORD: Mapping[str, Callable[[UnitOfWork, str, ProviderOutcome], dict[str, Any]]] = {
     "authorize": svc.record_authorization,
     "capture": svc.record_capture,
     "void": svc.record_void,
@@ -142,7 +142,7 @@ def send(
     """Call the provider for one staged operation and record its outcome; then send the calls the
     outcome staged in turn (``follow_up``: a void or refund for an order that will not ship)."""
     outcome = call_provider(provider, provider_request(req))
-    record = _RECORD[req["kind"]]
+    record = RECORD[req["kind"]]
     body: dict[str, Any] = execute(
         writer, lambda uow: record(uow, req["attempt_id"], outcome), actor, request_id=request_id
     ).body
@@ -311,7 +311,7 @@ def reconcile_unknown(
                 send_all(writer, provider, body.get("follow_up", ()), actor)
                 counts["funds_received"] += 1
             continue
-        body = execute(writer, _recorder(_RECORD[req["kind"]], item["operation_id"], outcome), actor).body
+        body = execute(writer, _recorder(RECORD[req["kind"]], item["operation_id"], outcome), actor).body
         send_all(writer, provider, body.get("follow_up", ()), actor)
         counts["settled"] += 1
     return counts

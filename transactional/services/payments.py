@@ -1221,19 +1221,23 @@ def expire_authorizations(uow: UnitOfWork, *, limit: int) -> dict[str, Any]:
     and flags the order for operators (``authorization_expired``). A bank
     transfer still awaiting funds lets its order expire.
     """
+    open_orders = {
+        OrderStatus.pending_payment.value,
+        OrderStatus.paid.value,
+        OrderStatus.picking.value,
+        OrderStatus.partially_shipped.value,
+    }
     due: list[Row] = []
-    for status in (
-        OrderStatus.pending_payment,
-        OrderStatus.paid,
-        OrderStatus.picking,
-        OrderStatus.partially_shipped,
-    ):
-        for order in uow.lookup("orders", "status", status.value):
-            for row in uow.lookup("payments", "order_id", order["order_id"]):
-                if pay.authorization_due(_payment(row), uow.now) and not in_flight(
-                    uow, row["payment_id"], "capture"
-                ):
-                    due.append(row)
+    # Every payment of an open order is in memory; the status index finds the holds directly.
+    for status in (_S.authorized, _S.partially_captured, _S.awaiting_funds):
+        for row in uow.lookup("payments", "status", status.value):
+            if not pay.authorization_due(_payment(row), uow.now) or in_flight(
+                uow, row["payment_id"], "capture"
+            ):
+                continue
+            order = uow.get("orders", row["order_id"])
+            if order is not None and order["status"] in open_orders:
+                due.append(row)
     due.sort(key=lambda r: (r["expires_at"], r["payment_id"]))
     for row in due[:limit]:
         new, step = pay.expire_authorization(_payment(row), now=uow.now)

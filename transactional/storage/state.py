@@ -10,7 +10,7 @@ staging an update.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Literal
 
@@ -115,6 +115,9 @@ class HotState:
     def has_seen(self, table: str, key: int) -> bool:
         return key in self.recent_ids[table]
 
+    def seen_among(self, table: str, keys: set[int]) -> set[int]:
+        return self.recent_ids[table].among(keys)
+
     def apply(self, layer: Layer) -> None:
         """Make a committed layer's changes part of the state."""
         for table, claims in layer.claims.items():
@@ -152,8 +155,9 @@ class Layer:
         self.parent = parent
         self.changes: dict[str, dict[Key, tuple[Op, Row | None]]] = {}
         self.appends: dict[str, list[Row]] = {}
-        # Append-only rows staged column-wise ({column: values}), for bulk journals.
-        self.blocks: dict[str, list[dict[str, list[Any]]]] = {}
+        # Append-only rows staged column-wise ({column: values}), for bulk journals; values are
+        # a list or an Arrow-exportable array (a polars Series).
+        self.blocks: dict[str, list[dict[str, Any]]] = {}
         # Ids claimed for deduplicated journals: table -> {id key: time bucket}.
         self.claims: dict[str, dict[int, int]] = {}
         # Staged keys by indexed column value, so a lookup costs what it finds, not the
@@ -214,7 +218,7 @@ class Layer:
     def append(self, table: str, row: Row) -> None:
         self.appends.setdefault(table, []).append(row)
 
-    def append_block(self, table: str, columns: dict[str, list[Any]]) -> None:
+    def append_block(self, table: str, columns: dict[str, Any]) -> None:
         self.blocks.setdefault(table, []).append(columns)
 
     def has_seen(self, table: str, key: int) -> bool:
@@ -229,6 +233,26 @@ class Layer:
             return False
         self.claims.setdefault(table, {})[key] = bucket
         return True
+
+    def seen_among(self, table: str, keys: set[int]) -> set[int]:
+        """The ``keys`` already seen here, below or committed (``has_seen`` for many keys)."""
+        claims = self.claims.get(table)
+        here = {key for key in keys if key in claims} if claims else set()
+        return here | self.parent.seen_among(table, keys - here if here else keys)
+
+    def claim_many(self, table: str, keys: Sequence[int], buckets: Sequence[int]) -> list[bool]:
+        """``claim`` for each key in order, in one pass (a repeat within ``keys`` is not fresh)."""
+        seen = self.seen_among(table, set(keys))
+        claims = self.claims.setdefault(table, {})
+        fresh: list[bool] = []
+        for key, bucket in zip(keys, buckets, strict=True):
+            if key in seen:
+                fresh.append(False)
+            else:
+                seen.add(key)
+                claims[key] = bucket
+                fresh.append(True)
+        return fresh
 
     def merge_into_parent(self) -> None:
         parent = self.parent

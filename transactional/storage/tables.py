@@ -159,7 +159,7 @@ TABLES: dict[str, TableSpec] = {
             "payments",
             ("payment_id",),
             "window",
-            indexes=("order_id",),
+            indexes=("order_id", "status"),
             parent=("orders", "order_id"),
         ),
         TableSpec(

@@ -37,6 +37,7 @@ from transactional.storage.tables import CHILDREN, RECENT_IDS, TABLES, TableSpec
 from transactional.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger("emporium.writer")
+RUN_MANY_BATCH = 5_000
 
 ServiceFn = Callable[[UnitOfWork], Any]
 # Commits slower than this are logged: they stall every caller in the batch.
@@ -240,8 +241,9 @@ class Writer:
         simulator's batches): each succeeds or fails alone, as in the writer thread's batches."""
         if self._thread is not None:
             raise RuntimeError("the writer thread is running; submit() instead")
-        for start in range(0, len(commands), self.max_batch):
-            self._run_batch(commands[start : start + self.max_batch])
+        # Nobody waits for an answer here, so batches are as large as memory comfortably allows.
+        for start in range(0, len(commands), RUN_MANY_BATCH):
+            self._run_batch(commands[start : start + RUN_MANY_BATCH])
         results: list[Outcome | BaseException] = []
         for command in commands:
             error = command.future.exception()
@@ -402,12 +404,25 @@ class Writer:
         values go straight into an Arrow array, with no dict per row on the way."""
         schema = self._schemas[table]
         names = [name for name in schema.names if name != "commit_seq"]
-        arrays = []
+        arrays: list[pa.Array | pa.ChunkedArray] = []
         for name in names:
-            values = (
-                blocks[0][name] if len(blocks) == 1 else list(chain.from_iterable(b[name] for b in blocks))
-            )
-            arrays.append(pa.array(values, type=schema.field(name).type))
+            column_type = schema.field(name).type
+            chunks = [b[name] for b in blocks]
+            if all(isinstance(chunk, list) for chunk in chunks):
+                values = chunks[0] if len(chunks) == 1 else list(chain.from_iterable(chunks))
+                arrays.append(pa.array(values, type=column_type))
+            else:
+                # Arrow-exportable columns (polars Series, via the Arrow stream protocol): cast in
+                # Arrow, never a Python object per value.
+                parts = [
+                    pa.array(c, type=column_type)
+                    if isinstance(c, list)
+                    else pa.chunked_array(c).cast(column_type)
+                    for c in chunks
+                ]
+                arrays.append(
+                    pa.chunked_array([a for p in parts for a in getattr(p, "chunks", [p])], column_type)
+                )
         staged = pa.Table.from_arrays(arrays, names=names)
         self._execute(
             f"insert into {table} by name select *, {int(seq)}::bigint as commit_seq from staged",

@@ -18,7 +18,7 @@ Card data never reaches a response: tokens are hidden, a card number is refused.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
@@ -38,7 +38,7 @@ from transactional.api.deps import (
 )
 from transactional.api.problems import problem
 from transactional.domain.errors import NotFound
-from transactional.providers.payments import PaymentProvider, ProviderOutcome
+from transactional.providers.payments import PaymentProvider
 from transactional.services import payment_flow
 from transactional.services import payments as svc
 from transactional.storage.reads import admin as admin_reads
@@ -48,13 +48,6 @@ from transactional.storage.reads import payments as reads
 from transactional.storage.unit_of_work import UnitOfWork
 
 router = APIRouter(prefix="/api/v1", tags=["payments"])
-
-_RECORD: Mapping[str, Callable[[UnitOfWork, str, ProviderOutcome], dict[str, Any]]] = {
-    "authorize": svc.record_authorization,
-    "capture": svc.record_capture,
-    "void": svc.record_void,
-    "refund": svc.record_refund,
-}
 
 
 class CapturePayment(BaseModel):
@@ -98,7 +91,7 @@ async def _two_phase(
         return json_response(body, first.status, headers)
     provider_request = payment_flow.provider_request(req)
     outcome = await run_in_threadpool(payment_flow.call_provider, get_provider(request), provider_request)
-    record = _RECORD[req["kind"]]
+    record = payment_flow.RECORD[req["kind"]]
     attempt_id = req["attempt_id"]
     second = await submit(request, caller, lambda uow: record(uow, attempt_id, outcome), idempotent=False)
     body = {k: v for k, v in second.body.items() if k != "follow_up"}
