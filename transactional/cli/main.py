@@ -199,6 +199,83 @@ def demo_seed(data_dir: str | None = DataDir) -> None:
     console.print(f"seeded {result['skus']} SKUs in {result['warehouses']} warehouses; API keys in {path}")
 
 
+@demo_app.command("build")
+def demo_build(
+    data_dir: str | None = DataDir,
+    months: int = typer.Option(6, min=1, max=36, help="How many months to simulate."),
+    end_date: str | None = typer.Option(None, help="Last simulated day, YYYY-MM-DD (default: today)."),
+    seed: int = typer.Option(42, help="Same seed and options, same store."),
+    scale: int = typer.Option(1, min=1, max=100, help="1 = default size; 10 for benchmarks."),
+    rebuild: bool = typer.Option(False, help="Delete the store in the data dir first."),
+) -> None:
+    """Build the demo store: months of a shop's life simulated through the real services.
+
+    Writes the store, ground_truth.json (the simulator's own tally) and
+    demo-keys.json (one API key per role) into the data dir. Refuses a data dir
+    that already holds a store unless --rebuild.
+    """
+    import shutil
+    from datetime import date
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from transactional.demo.build import BuildOptions, build_demo
+    from transactional.domain.errors import DomainError
+    from transactional.storage.database import STORE_FILE
+
+    settings = _settings(data_dir)
+    try:
+        last = date.fromisoformat(end_date) if end_date else None
+    except ValueError:
+        raise fail(f"--end-date must be YYYY-MM-DD, got {end_date!r}") from None
+    if rebuild and settings.data_dir.exists():
+        for name in (STORE_FILE, STORE_FILE + ".wal", "ground_truth.json", "demo-keys.json"):
+            (settings.data_dir / name).unlink(missing_ok=True)
+        shutil.rmtree(settings.data_dir / "lake", ignore_errors=True)
+    options = BuildOptions(settings.data_dir, months=months, end_date=last, seed=seed, scale=scale)
+    first, final = options.period()
+    total_days = (final - first).days + 1
+    with Progress(
+        TextColumn("[bold]simulating[/] {task.fields[day]}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} days"),
+        TextColumn("{task.fields[orders]} orders, {task.fields[rate]} commands/s"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=not sys.stdout.isatty(),
+    ) as progress:
+        task = progress.add_task("build", total=total_days, day="", orders=0, rate=0)
+
+        def on_day(report: Any, sim: Any) -> None:
+            rate = round(report.commands / report.seconds) if report.seconds else 0
+            orders = sim.truth.totals()["orders_paid"]
+            progress.update(task, advance=1, day=report.day.isoformat(), orders=orders, rate=rate)
+
+        try:
+            summary = build_demo(options, on_day=on_day)
+        except DomainError as exc:
+            raise fail(exc.detail) from None
+    t = summary.totals
+    table = Table(title=f"demo store {summary.start} .. {summary.end} in {settings.data_dir}")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for name, value in (
+        ("days simulated", summary.days),
+        ("orders placed", t["orders_placed"]),
+        ("orders paid", t["orders_paid"]),
+        ("orders cancelled / expired", f"{t['orders_cancelled']} / {t['orders_expired']}"),
+        ("revenue (total, USD)", f"{t['total_minor'] / 100:,.2f}"),
+        ("refunds (USD)", f"{t['refunded_minor'] / 100:,.2f}"),
+        ("customers", summary.customers),
+        ("sessions", t["sessions"]),
+        ("events", summary.events),
+        ("commands", summary.commands),
+        ("time taken", f"{summary.seconds:.0f} s"),
+    ):
+        table.add_row(name, str(value))
+    console.print(table)
+
+
 # -- operator commands over HTTP ---------------------------------------------------
 ORDER_COLUMNS = ["order_id", "status", "customer_id", "total_minor", "placed_at"]
 

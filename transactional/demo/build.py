@@ -25,6 +25,7 @@ from transactional.bootstrap import open_runtime
 from transactional.config import Settings
 from transactional.demo.simulator import DayReport, Simulation, Station, simulate
 from transactional.demo.stations.aftersales import AfterSales
+from transactional.demo.stations.clickstream import Clickstream
 from transactional.demo.stations.fulfilment import Fulfilment
 from transactional.demo.stations.merchandising import Merchandising
 from transactional.demo.stations.replenishment import Replenishment
@@ -117,6 +118,7 @@ def build_demo(
             Replenishment(sim),
             Merchandising(sim),
             Shoppers(sim, scale=options.scale, start=first, end=last),
+            Clickstream(sim),
             Fulfilment(sim),
             AfterSales(sim),
         ]
