@@ -44,6 +44,7 @@ lint: install
 bench: install
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python -m bench.order_placement
+	$(BIN)/python -m bench.payments_and_events --connections 8,32,128
 
 clean:
 	rm -rf $(VENV) data

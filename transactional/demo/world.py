@@ -76,6 +76,7 @@ from transactional.storage.writer import Command, Outcome, Writer
 STORE_TIMEZONE = "America/New_York"
 BASE_PRODUCTS = 300
 BASE_CUSTOMERS = 20_000
+DEFAULT_PERIOD_DAYS = 183
 BASE_DAILY_UNITS = 300.0
 # Products grow more slowly than customers with scale: ×3 at scale 10.
 PRODUCT_SCALE_EXPONENT = math.log(3) / math.log(10)
@@ -676,7 +677,8 @@ def generate_world(
         start=start,
         end=end,
         daily_units=units,
-        customer_count=BASE_CUSTOMERS * scale,
+        # About BASE_CUSTOMERS per six months at scale 1: a shorter period gets fewer.
+        customer_count=max(1, round(BASE_CUSTOMERS * scale * (end - start).days / DEFAULT_PERIOD_DAYS)),
         categories=CATEGORIES,
         products=products,
         warehouses=warehouses,
