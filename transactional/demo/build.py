@@ -48,11 +48,14 @@ class BuildOptions:
     data_dir: Path
     months: int = 6
     end_date: date | None = None  # inclusive; default: today in the store's time zone
+    days: int | None = None  # a period in days instead of months (short builds for tests)
     seed: int = 42
     scale: int = 1
 
     def period(self) -> tuple[date, date]:
         end = self.end_date or datetime.now(ZoneInfo(STORE_TIMEZONE)).date()
+        if self.days is not None:
+            return end - timedelta(days=self.days - 1), end
         return _months_before(end, self.months) + timedelta(days=1), end
 
 
