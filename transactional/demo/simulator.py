@@ -161,6 +161,8 @@ class Simulation:
         kinds: list[str] = []
         for item in work.body:
             req = item["request"]
+            if item["requested_at"] > at:
+                continue  # made later in simulated time (the day's phases run out of time order)
             if req["kind"] == "funds" and not funds_due(item["payment_id"]):
                 continue
             outcome = payment_flow.call_provider(

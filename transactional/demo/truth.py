@@ -82,7 +82,6 @@ class GroundTruth:
         for line in order["lines"]:
             self.units_by_sku[line["sku_id"]] += line["quantity"]
         self.payments_by_method[method] += 1
-        self.funnel[self.day_of(at)]["purchase"] += 1
 
     def refund(self, refund: dict[str, Any], at: datetime) -> None:
         self.add(

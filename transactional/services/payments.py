@@ -837,7 +837,14 @@ def operations_to_reconcile(
             request["provider_ref"] = row["provider_ref"]
         if op["kind"] == "capture":
             request["captured_before_minor"] = op["captured_before_minor"]
-        work.append({"operation_id": op["operation_id"], "payment_id": row["payment_id"], "request": request})
+        work.append(
+            {
+                "operation_id": op["operation_id"],
+                "payment_id": row["payment_id"],
+                "requested_at": op["requested_at"],
+                "request": request,
+            }
+        )
     for order in uow.lookup("orders", "status", OrderStatus.pending_payment.value):
         for row in uow.lookup("payments", "order_id", order["order_id"]):
             if row["status"] != _S.awaiting_funds.value:
@@ -846,6 +853,7 @@ def operations_to_reconcile(
                 {
                     "operation_id": None,
                     "payment_id": row["payment_id"],
+                    "requested_at": row["created_at"],
                     "request": {
                         "kind": "funds",
                         "attempt_id": row["attempt_id"],

@@ -339,7 +339,7 @@ class Shoppers:
             rng.choice(v.listed) if rng.random() < 0.6 else draw()
             for _ in range(rng.choice((1, 1, 2, 2, 3, 4)))
         ]
-        if rng.random() > min(0.9, 0.115 * lift):
+        if rng.random() > min(0.9, 0.12 * lift):
             return
         lines = rng.choices((1, 2, 3, 4), weights=(55, 28, 12, 5))[0]
         chosen: list[str] = []
@@ -350,7 +350,7 @@ class Shoppers:
         v.carted = [(s, rng.choices((1, 2, 3), weights=(80, 15, 5))[0]) for s in chosen]
         if len(v.carted) > 1 and rng.random() < 0.12:
             v.removed = [v.carted.pop()[0]]
-        if rng.random() > min(0.95, 0.47 * (1.25 if returning else 1.0)):
+        if rng.random() > min(0.95, 0.36 * (1.25 if returning else 1.0)):
             return
         v.checkout = True
 
