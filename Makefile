@@ -1,5 +1,5 @@
 # Two commands set everything up on a fresh machine:
-#   make demo   builds a store with a small seeded catalogue and serves the API
+#   make demo   builds the demo store (six simulated months) once and serves the API
 #   make test   installs everything and runs the whole test suite
 PY ?= python3
 VENV := .venv
@@ -19,7 +19,7 @@ $(BIN)/emporium: pyproject.toml
 install: $(BIN)/emporium
 
 demo: install
-	$(BIN)/emporium demo seed --data-dir data
+	test -f data/store.duckdb || $(BIN)/emporium demo build --data-dir data
 	$(BIN)/emporium serve --data-dir data
 
 test: install
@@ -45,6 +45,7 @@ bench: install
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python -m bench.order_placement
 	$(BIN)/python -m bench.payments_and_events --connections 8,32,128
+	$(BIN)/python -m bench.demo_build --scale 1 --months 6
 
 clean:
 	rm -rf $(VENV) data

@@ -105,6 +105,9 @@ def build_demo(
         writer = runtime.writer
         if writer.state.tables["store"].rows:
             raise Conflict(f"{options.data_dir} already holds a store", code="store_exists")
+        # A build is all or nothing (rebuild on failure), so DuckDB need not checkpoint after every
+        # large commit; one checkpoint at the end (about twice as fast for the clickstream's inserts).
+        writer.con.execute("set checkpoint_threshold = '1GB'")
         at = start.astimezone(UTC)
         writer.run(
             lambda uow: create_store(
