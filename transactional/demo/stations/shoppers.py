@@ -57,28 +57,49 @@ HOURS = (
     0.35, 0.2, 0.12, 0.08, 0.08, 0.15, 0.35, 0.7, 1.0, 1.15, 1.25, 1.3,
     1.35, 1.3, 1.2, 1.15, 1.15, 1.25, 1.45, 1.65, 1.75, 1.6, 1.2, 0.7,
 )  # fmt: skip
-PAYMENT_METHODS = {"card": 0.55, "alipay": 0.12, "wechat_pay": 0.1, "bank_transfer": 0.08}
-ZH_PAYMENT_METHODS = {"card": 0.3, "alipay": 0.33, "wechat_pay": 0.3, "bank_transfer": 0.07}
-CARD_BRANDS = {"visa": 0.5, "mastercard": 0.3, "amex": 0.12, "discover": 0.08}
-CARD_TOKENS = {
-    "tok_sandbox_ok": 0.915,
-    "tok_sandbox_decline": 0.045,
-    "tok_sandbox_fail": 0.01,
-    "tok_sandbox_timeout": 0.01,
-    "tok_sandbox_capture_decline": 0.006,
-    "tok_sandbox_capture_timeout": 0.004,
-    "tok_sandbox_refund_timeout": 0.01,
-}
-CHANNELS = {"web": 0.58, "app": 0.3, "marketplace": 0.1, "pos": 0.02}
-DEVICES = {"mobile": 0.6, "desktop": 0.33, "tablet": 0.07}
-SOURCES = {
-    "organic": 0.34,
-    "paid_search": 0.22,
-    "social": 0.18,
-    "direct": 0.14,
-    "email": 0.06,
-    "referral": 0.06,
-}
+
+
+class Mix:
+    """Named shares to draw from: cumulative weights computed once, one bisect per draw."""
+
+    def __init__(self, shares: dict[str, float]) -> None:
+        self.keys = list(shares)
+        self.cum: list[float] = []
+        total = 0.0
+        for share in shares.values():
+            total += share
+            self.cum.append(total)
+
+    def draw(self, rng: random.Random) -> str:
+        return self.keys[bisect.bisect(self.cum, rng.random() * self.cum[-1])]
+
+
+PAYMENT_METHODS = Mix({"card": 0.55, "alipay": 0.12, "wechat_pay": 0.1, "bank_transfer": 0.08})
+ZH_PAYMENT_METHODS = Mix({"card": 0.3, "alipay": 0.33, "wechat_pay": 0.3, "bank_transfer": 0.07})
+CARD_BRANDS = Mix({"visa": 0.5, "mastercard": 0.3, "amex": 0.12, "discover": 0.08})
+CARD_TOKENS = Mix(
+    {
+        "tok_sandbox_ok": 0.915,
+        "tok_sandbox_decline": 0.045,
+        "tok_sandbox_fail": 0.01,
+        "tok_sandbox_timeout": 0.01,
+        "tok_sandbox_capture_decline": 0.006,
+        "tok_sandbox_capture_timeout": 0.004,
+        "tok_sandbox_refund_timeout": 0.01,
+    }
+)
+CHANNELS = Mix({"web": 0.58, "app": 0.3, "marketplace": 0.1, "pos": 0.02})
+DEVICES = Mix({"mobile": 0.6, "desktop": 0.33, "tablet": 0.07})
+SOURCES = Mix(
+    {
+        "organic": 0.34,
+        "paid_search": 0.22,
+        "social": 0.18,
+        "direct": 0.14,
+        "email": 0.06,
+        "referral": 0.06,
+    }
+)
 UTM = {
     "paid_search": ("google", "cpc"),
     "social": ("instagram", "social"),
@@ -88,8 +109,8 @@ UTM = {
 PRICE_ELASTICITY = 1.8
 
 
-def _pick(rng: random.Random, weights: dict[str, float]) -> str:
-    return rng.choices(list(weights), weights=list(weights.values()))[0]
+def _pick(rng: random.Random, mix: Mix) -> str:
+    return mix.draw(rng)
 
 
 def peak_factor(day: date) -> float:
@@ -163,7 +184,7 @@ class Shoppers:
         self.price = dict(self.base_price)
         self.category = {self.sku_ids[s.sku_code]: s.category for s in self.world.skus}
         self.names = {self.sku_ids[s.sku_code]: s.name for s in self.world.skus}
-        self._arrivals: Iterator[CustomerSpec] = self.world.customers()
+        self._arrivals: Iterator[CustomerSpec] = self.world.customers(parallel=True)
         self._next_arrival: CustomerSpec | None = next(self._arrivals, None)
         self._returns: list[tuple[datetime, int, Person]] = []
         self._n = itertools.count()
