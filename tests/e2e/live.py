@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -124,3 +125,36 @@ def guest_order_body(sku_id: str, quantity: int = 1, **extra: Any) -> dict[str, 
     }
     body.update(extra)
     return body
+
+
+def stocked_sku(
+    admin: httpx.Client, label: str, *, stock: int, price_minor: int = 1000, **sku: Any
+) -> tuple[str, str]:
+    """A fresh category, product and SKU of a test module, with ``stock`` units in EAST only;
+    returns (sku id, EAST's warehouse id)."""
+    tag = uuid.uuid4().hex[:8]
+    category = ok(admin.post("/api/v1/categories", json={"name": f"{label} {tag}"}), 201)
+    product = ok(
+        admin.post(
+            "/api/v1/products",
+            json={"name": f"{label} {tag}", "category_id": category["category_id"], "tax_class": "standard"},
+        ),
+        201,
+    )
+    code = f"{label[:4].upper().replace(' ', '')}-{tag}"
+    body = {
+        "sku_code": code,
+        "name": code,
+        "unit_cost_minor": price_minor * 2 // 5,
+        "price_minor": price_minor,
+    }
+    created = ok(admin.post(f"/api/v1/products/{product['product_id']}/skus", json={**body, **sku}), 201)
+    warehouse = next(w for w in ok(admin.get("/api/v1/warehouses"))["items"] if w["code"] == "EAST")
+    ok(
+        admin.post(
+            f"/api/v1/stock/{created['sku_id']}/{warehouse['warehouse_id']}/adjustments",
+            json={"delta": stock, "reason": f"{label} stock"},
+        ),
+        201,
+    )
+    return created["sku_id"], warehouse["warehouse_id"]

@@ -29,7 +29,7 @@ import duckdb
 import httpx
 import pytest
 
-from tests.e2e.live import LiveServer, free_port, guest_order_body, ok, seed
+from tests.e2e.live import LiveServer, free_port, guest_order_body, ok, seed, stocked_sku
 from transactional.storage.database import STORE_FILE
 
 CARD = {"method": "card", "token": "tok_sandbox_ok", "card_brand": "visa", "card_last4": "4242"}
@@ -117,40 +117,7 @@ class Run:
 
 
 def _sku_and_warehouse(admin: httpx.Client) -> tuple[str, str]:
-    tag = uuid.uuid4().hex[:8]
-    category = ok(admin.post("/api/v1/categories", json={"name": f"Card scan {tag}"}), 201)
-    product = ok(
-        admin.post(
-            "/api/v1/products",
-            json={
-                "name": f"Scan widget {tag}",
-                "category_id": category["category_id"],
-                "tax_class": "standard",
-            },
-        ),
-        201,
-    )
-    sku = ok(
-        admin.post(
-            f"/api/v1/products/{product['product_id']}/skus",
-            json={
-                "sku_code": f"SCAN-{tag}",
-                "name": "Scan widget",
-                "unit_cost_minor": 400,
-                "price_minor": 1000,
-            },
-        ),
-        201,
-    )
-    warehouse = next(w for w in ok(admin.get("/api/v1/warehouses"))["items"] if w["code"] == "EAST")
-    ok(
-        admin.post(
-            f"/api/v1/stock/{sku['sku_id']}/{warehouse['warehouse_id']}/adjustments",
-            json={"delta": 1000, "reason": "card scan stock"},
-        ),
-        201,
-    )
-    return sku["sku_id"], warehouse["warehouse_id"]
+    return stocked_sku(admin, "Card scan", stock=1000)
 
 
 def _address(**override: str) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import httpx
 import orjson
 import pytest
 
-from tests.e2e.live import LiveServer, guest_order_body
+from tests.e2e.live import LiveServer, guest_order_body, stocked_sku
 from tests.e2e.live import ok as _ok
 from transactional.api.routes.shipping import SIGNATURE_HEADER, sign
 
@@ -38,35 +38,7 @@ def finance(live: LiveServer, keys: dict[str, str]) -> Iterator[httpx.Client]:
 def world(admin_m: httpx.Client) -> dict[str, str]:
     """A SKU with stock in EAST only, and a carrier of this module with its webhook secret."""
     tag = uuid.uuid4().hex[:8]
-    category = _ok(admin_m.post("/api/v1/categories", json={"name": f"Fulfilment {tag}"}), 201)
-    product = _ok(
-        admin_m.post(
-            "/api/v1/products",
-            json={"name": f"Parcel {tag}", "category_id": category["category_id"], "tax_class": "standard"},
-        ),
-        201,
-    )
-    sku = _ok(
-        admin_m.post(
-            f"/api/v1/products/{product['product_id']}/skus",
-            json={
-                "sku_code": f"FUL-{tag}",
-                "name": f"Parcel {tag}",
-                "unit_cost_minor": 300,
-                "price_minor": 1200,
-                "weight_grams": 800,
-            },
-        ),
-        201,
-    )
-    warehouses = {w["code"]: w["warehouse_id"] for w in _ok(admin_m.get("/api/v1/warehouses"))["items"]}
-    _ok(
-        admin_m.post(
-            f"/api/v1/stock/{sku['sku_id']}/{warehouses['EAST']}/adjustments",
-            json={"delta": 200, "reason": "fulfilment tests"},
-        ),
-        201,
-    )
+    sku_id, east = stocked_sku(admin_m, "Fulfilment", stock=200, price_minor=1200, weight_grams=800)
     code = f"c{tag}"
     carrier = _ok(
         admin_m.post(
@@ -89,8 +61,8 @@ def world(admin_m: httpx.Client) -> dict[str, str]:
         201,
     )
     return {
-        "sku_id": sku["sku_id"],
-        "east": warehouses["EAST"],
+        "sku_id": sku_id,
+        "east": east,
         "carrier": code,
         "secret": carrier["webhook_secret"],
     }

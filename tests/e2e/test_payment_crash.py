@@ -33,7 +33,7 @@ import duckdb
 import httpx
 import pytest
 
-from tests.e2e.live import LiveServer, free_port, guest_order_body, ok, seed
+from tests.e2e.live import LiveServer, free_port, guest_order_body, ok, seed, stocked_sku
 from transactional.providers.payments import OutcomeStatus, timeout_resolves_to
 from transactional.storage.database import STORE_FILE
 
@@ -69,39 +69,7 @@ class Load:
 def prepare(server: LiveServer, keys: dict[str, str]) -> list[dict[str, Any]]:
     """A SKU with plenty of stock and PAYMENTS guest orders, each with an authorized card payment."""
     with server.client(keys["admin"]) as admin:
-        tag = uuid.uuid4().hex[:8]
-        category = ok(admin.post("/api/v1/categories", json={"name": f"Crash pay {tag}"}), 201)
-        product = ok(
-            admin.post(
-                "/api/v1/products",
-                json={
-                    "name": f"Crash pay {tag}",
-                    "category_id": category["category_id"],
-                    "tax_class": "standard",
-                },
-            ),
-            201,
-        )
-        sku = ok(
-            admin.post(
-                f"/api/v1/products/{product['product_id']}/skus",
-                json={
-                    "sku_code": f"CPAY-{tag}",
-                    "name": "Crash pay",
-                    "unit_cost_minor": 300,
-                    "price_minor": 900,
-                },
-            ),
-            201,
-        )
-        warehouse = next(w for w in ok(admin.get("/api/v1/warehouses"))["items"] if w["code"] == "EAST")
-        ok(
-            admin.post(
-                f"/api/v1/stock/{sku['sku_id']}/{warehouse['warehouse_id']}/adjustments",
-                json={"delta": 10_000, "reason": "crash pay stock"},
-            ),
-            201,
-        )
+        sku_id, _ = stocked_sku(admin, "Crash pay", stock=10_000, price_minor=900)
 
     async def authorize_all() -> list[dict[str, Any]]:
         async with httpx.AsyncClient(
@@ -111,9 +79,7 @@ def prepare(server: LiveServer, keys: dict[str, str]) -> list[dict[str, Any]]:
 
             async def one(i: int) -> dict[str, Any]:
                 async with gate:
-                    order = ok(
-                        await shop.post("/api/v1/orders", json=guest_order_body(sku["sku_id"], 2)), 201
-                    )
+                    order = ok(await shop.post("/api/v1/orders", json=guest_order_body(sku_id, 2)), 201)
                     body = {
                         "method": "card",
                         "token": TOKENS[i % len(TOKENS)],

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.e2e.live import LiveServer, guest_order_body
+from tests.e2e.live import LiveServer, guest_order_body, stocked_sku
 from tests.e2e.live import ok as _ok
 
 CARD = {"method": "card", "token": "tok_sandbox_ok", "card_brand": "visa", "card_last4": "4242"}
@@ -34,36 +34,7 @@ def storefront(live: LiveServer, keys: dict[str, str]) -> Iterator[httpx.Client]
 
 @pytest.fixture(scope="module")
 def sku_id(admin_m: httpx.Client) -> str:
-    tag = uuid.uuid4().hex[:8]
-    category = _ok(admin_m.post("/api/v1/categories", json={"name": f"Payments {tag}"}), 201)
-    product = _ok(
-        admin_m.post(
-            "/api/v1/products",
-            json={
-                "name": f"Pay widget {tag}",
-                "category_id": category["category_id"],
-                "tax_class": "standard",
-            },
-        ),
-        201,
-    )
-    code = f"PAY-{tag}"
-    sku = _ok(
-        admin_m.post(
-            f"/api/v1/products/{product['product_id']}/skus",
-            json={"sku_code": code, "name": code, "unit_cost_minor": 400, "price_minor": 1000},
-        ),
-        201,
-    )
-    warehouses = {w["code"]: w["warehouse_id"] for w in _ok(admin_m.get("/api/v1/warehouses"))["items"]}
-    _ok(
-        admin_m.post(
-            f"/api/v1/stock/{sku['sku_id']}/{warehouses['EAST']}/adjustments",
-            json={"delta": 500, "reason": "test_payments stock"},
-        ),
-        201,
-    )
-    return sku["sku_id"]  # type: ignore[no-any-return]
+    return stocked_sku(admin_m, "Payments", stock=500)[0]
 
 
 @pytest.fixture

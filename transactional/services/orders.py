@@ -687,19 +687,9 @@ def release_units(uow: UnitOfWork, order_id: str, order_line_id: str, units: int
     )
     for a in allocations:
         qty = min(left, _outstanding(a))
-        if qty <= 0:
-            continue
-        move_stock(
-            uow,
-            a["sku_id"],
-            a["warehouse_id"],
-            partial(stock.release, qty=qty),
-            reason=reason,
-            reference_type="order",
-            reference_id=order_id,
-        )
-        uow.update("order_allocations", a["allocation_id"], quantity_released=a["quantity_released"] + qty)
-        left -= qty
+        if qty > 0:
+            _release(uow, order_id, a, qty, reason)
+            left -= qty
     if left:
         raise Conflict(
             f"line {order_line_id} has fewer than {units} reserved units", code="nothing_to_release"
@@ -714,18 +704,26 @@ def _outstanding(allocation: Row) -> int:
 def _release_allocations(uow: UnitOfWork, order_id: str, allocations: Sequence[Row], *, reason: str) -> None:
     for a in allocations:
         qty = _outstanding(a)
-        if qty <= 0:
-            continue
-        move_stock(
-            uow,
-            a["sku_id"],
-            a["warehouse_id"],
-            partial(stock.release, qty=qty),
-            reason=reason,
-            reference_type="order",
-            reference_id=order_id,
-        )
-        uow.update("order_allocations", a["allocation_id"], quantity_released=a["quantity_released"] + qty)
+        if qty > 0:
+            _release(uow, order_id, a, qty, reason)
+
+
+def _release(uow: UnitOfWork, order_id: str, allocation: Row, qty: int, reason: str) -> None:
+    """Give ``qty`` reserved units of one allocation back to stock."""
+    move_stock(
+        uow,
+        allocation["sku_id"],
+        allocation["warehouse_id"],
+        partial(stock.release, qty=qty),
+        reason=reason,
+        reference_type="order",
+        reference_id=order_id,
+    )
+    uow.update(
+        "order_allocations",
+        allocation["allocation_id"],
+        quantity_released=allocation["quantity_released"] + qty,
+    )
 
 
 def _lines(uow: UnitOfWork, order_id: str) -> list[Row]:

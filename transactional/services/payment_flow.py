@@ -174,11 +174,7 @@ def cancel_order(
 ) -> Outcome:
     """Cancel an order, then void its holds and refund its captures with the provider."""
     first = execute(
-        writer,
-        lambda uow: svc.cancel_order(uow, order_id, cmd),
-        actor,
-        request_id=request_id,
-        idempotency=idempotency,
+        writer, _bound(svc.cancel_order, order_id, cmd), actor, request_id=request_id, idempotency=idempotency
     )
     if not first.replayed:
         send_all(writer, provider, first.body.get("follow_up", ()), actor, request_id=request_id)
@@ -201,7 +197,7 @@ def dispatch(
     """Ship a parcel, then capture its share of the card authorization with the provider."""
     first = execute(
         writer,
-        lambda uow: shipping.dispatch(uow, order_id, cmd),
+        _bound(shipping.dispatch, order_id, cmd),
         actor,
         request_id=request_id,
         idempotency=idempotency,
@@ -306,20 +302,16 @@ def reconcile_unknown(
         if req["kind"] == "funds":
             if outcome.status is OutcomeStatus.succeeded and outcome.captured:
                 body = execute(
-                    writer, _recorder(svc.record_funds_received, item["payment_id"], outcome), actor
+                    writer, _bound(svc.record_funds_received, item["payment_id"], outcome), actor
                 ).body
                 send_all(writer, provider, body.get("follow_up", ()), actor)
                 counts["funds_received"] += 1
             continue
-        body = execute(writer, _recorder(RECORD[req["kind"]], item["operation_id"], outcome), actor).body
+        body = execute(writer, _bound(RECORD[req["kind"]], item["operation_id"], outcome), actor).body
         send_all(writer, provider, body.get("follow_up", ()), actor)
         counts["settled"] += 1
     return counts
 
 
-def _recorder(
-    record: Callable[[UnitOfWork, str, ProviderOutcome], dict[str, Any]],
-    target: str,
-    outcome: ProviderOutcome,
-) -> Callable[[UnitOfWork], dict[str, Any]]:
-    return lambda uow: record(uow, target, outcome)
+def _bound(fn: Callable[..., dict[str, Any]], *args: Any) -> Callable[[UnitOfWork], dict[str, Any]]:
+    return lambda uow: fn(uow, *args)
