@@ -25,3 +25,9 @@ class Settings(BaseSettings):
     # Where the CLI's operator commands find the server, and the key they use.
     api_url: str = "http://127.0.0.1:8000"
     api_key: str | None = None
+    # The analytics lake's raw layer (Parquet snapshots); default <data_dir>/lake.
+    lake_dir: Path | None = None
+
+    @property
+    def lake_path(self) -> Path:
+        return self.lake_dir if self.lake_dir is not None else self.data_dir / "lake"

@@ -82,6 +82,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "shipments.get": STAFF,
     "shipments.track": frozenset({O, A}),
     "events.ingest": frozenset({S, O, A}),
+    "lake.snapshot": frozenset({A, P}),
 }
 
 # Operations called without an API key: probes, and carriers' webhooks (signed with the

@@ -29,6 +29,8 @@ ledger_app = typer.Typer(help="The ledger, through the running server.", no_args
 app.add_typer(ledger_app, name="ledger")
 demo_app = typer.Typer(help="The demo store.", no_args_is_help=True)
 app.add_typer(demo_app, name="demo")
+lake_app = typer.Typer(help="The analytics lake's raw layer.", no_args_is_help=True)
+app.add_typer(lake_app, name="lake")
 
 # Piped output keeps whole ids (a narrow default width would cut them).
 console = Console(width=None if sys.stdout.isatty() else 250)
@@ -203,6 +205,7 @@ def demo_seed(data_dir: str | None = DataDir) -> None:
 def demo_build(
     data_dir: str | None = DataDir,
     months: int = typer.Option(6, min=1, max=36, help="How many months to simulate."),
+    days: int | None = typer.Option(None, min=1, max=1100, help="A period in days instead (short builds)."),
     end_date: str | None = typer.Option(None, help="Last simulated day, YYYY-MM-DD (default: today)."),
     seed: int = typer.Option(42, help="Same seed and options, same store."),
     scale: int = typer.Option(1, min=1, max=100, help="1 = default size; 10 for benchmarks."),
@@ -232,7 +235,7 @@ def demo_build(
         for name in (STORE_FILE, STORE_FILE + ".wal", "ground_truth.json", "demo-keys.json"):
             (settings.data_dir / name).unlink(missing_ok=True)
         shutil.rmtree(settings.data_dir / "lake", ignore_errors=True)
-    options = BuildOptions(settings.data_dir, months=months, end_date=last, seed=seed, scale=scale)
+    options = BuildOptions(settings.data_dir, months=months, days=days, end_date=last, seed=seed, scale=scale)
     first, final = options.period()
     total_days = (final - first).days + 1
     with Progress(
@@ -429,6 +432,40 @@ def alerts_ack(alert_id: str, url: str | None = option_url(), key: str | None = 
     """Acknowledge an alert."""
     ApiClient(Settings(), url, key).call("POST", f"/api/v1/alerts/{alert_id}/acknowledge")
     console.print(f"acknowledged {alert_id}")
+
+
+@lake_app.command("snapshot")
+def lake_snapshot(
+    data_dir: str | None = DataDir,
+    lake_dir: str | None = typer.Option(None, "--lake-dir", help="Lake directory (default: <data dir>/lake)"),
+    as_json: bool = AsJson,
+) -> None:
+    """Export a consistent Parquet snapshot of the store to the lake (offline: the server must not be
+    running; with a server, POST /api/v1/lake/snapshots with a pipeline key)."""
+    from pathlib import Path
+
+    from transactional.api.routes.lake import run_export, summary
+    from transactional.domain.errors import DomainError
+
+    settings = _settings(data_dir)
+    if lake_dir:
+        settings.lake_dir = Path(lake_dir)
+    with offline_runtime(settings, "emporium lake snapshot") as runtime:
+        if not runtime.writer.state.tables["store"].rows:
+            raise fail(f"no store in {settings.data_dir}; run `emporium init` first")
+        try:
+            manifest = run_export(runtime)
+        except DomainError as exc:
+            raise fail(f"{exc.detail} [{exc.code}]") from None
+    result = summary(manifest, str(settings.lake_path))
+    if as_json:
+        console.print_json(orjson.dumps(result, default=str).decode())
+        return
+    added = sum(t.get("rows_added", t["rows"]) for t in result["tables"].values())
+    console.print(
+        f"snapshot {result['snapshot_id']} at commit {result['commit_seq']}: "
+        f"{added} rows written to {result['lake_dir']} in {result['duration_ms'] / 1000:.1f} s"
+    )
 
 
 if __name__ == "__main__":

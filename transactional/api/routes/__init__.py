@@ -7,6 +7,7 @@ from transactional.api.routes import (
     health,
     inventory,
     keys,
+    lake,
     orders,
     payments,
     purchasing,
@@ -26,6 +27,7 @@ ROUTERS = [
     payments.router,
     shipping.router,
     events.router,
+    lake.router,
 ]
 
 
