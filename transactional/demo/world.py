@@ -864,16 +864,21 @@ def customers(
     """
     times = _signup_times(rng, n, start, end, growth)
     seeds = [rng.getrandbits(63) for _ in range(n)]
-    if not parallel:
-        for index, (when, seed) in enumerate(zip(times, seeds, strict=True), start=1):
-            yield _customer(index, when, seed, zh_share)
-        return
-    # Faker is slow (~0.5 ms a customer): a worker process makes them ahead while the caller
-    # simulates. Each customer depends only on its own seed, so the output is the same.
-    # "spawn", not fork: the caller holds DuckDB's threads.
-    with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-        indexes = range(1, n + 1)
-        yield from pool.map(_customer, indexes, times, seeds, [zh_share] * n, chunksize=500)
+    indexes = range(1, n + 1)
+    if parallel:
+        # Faker is slow (~0.5 ms a customer): a worker process makes them ahead while the caller
+        # simulates. Each customer depends only on its own seed, so the output is the same.
+        # "spawn", not fork: the caller holds DuckDB's threads.
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            try:
+                made = pool.map(_customer, indexes, times, seeds, [zh_share] * n, chunksize=500)
+            except RuntimeError:  # a script without a __main__ guard cannot spawn: make them here
+                made = None
+            if made is not None:
+                yield from made
+                return
+    for index, when, seed in zip(indexes, times, seeds, strict=True):
+        yield _customer(index, when, seed, zh_share)
 
 
 def register_command(spec: CustomerSpec) -> customer_service.RegisterCustomer:
