@@ -1,7 +1,9 @@
 -- Grain: one refunded order line of a refund by lines, or one amount-only
 -- refund (order_line_id null). Returns are refunded amounts net of tax; an
 -- amount-only refund counts as a return too (DECISIONLOG.md §5). Dated by the
--- store-local day the refund succeeded.
+-- store-local day the refund succeeded. Only refunds of sales (orders that
+-- became paid) are returns: money given back for an order that expired while
+-- its payment was being secured never was a sale.
 
 with
 
@@ -14,6 +16,13 @@ refunds as (
 refund_lines as (
 
     select * from {{ ref('int_refund_lines_unnested') }}
+
+),
+
+paid_orders as (
+
+    select order_id from {{ ref('stg_lake__orders') }}
+    where paid_at is not null
 
 ),
 
@@ -79,6 +88,7 @@ final as (
         refunded_at as returned_at
 
     from unioned
+    where order_id in (select paid_orders.order_id from paid_orders)
 
 )
 
