@@ -17,13 +17,13 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from tests.integration.analytics.queries import TIMEZONE
 from transactional.demo.build import BuildOptions, build_demo
 from transactional.storage import lake
 from transactional.storage.database import STORE_FILE
 
 REPO = Path(__file__).resolve().parents[3]
 PROJECT = REPO / "dbt_project"
-TIMEZONE = "America/New_York"
 
 
 def _dbt(args: list[str], data_dir: Path) -> subprocess.CompletedProcess[str]:

@@ -11,36 +11,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
-import duckdb
-
+from tests.integration.analytics.queries import from_store, from_warehouse
 from transactional.demo.build import GROUND_TRUTH
-from transactional.storage.database import STORE_FILE
 
 STEPS = ("session", "view_item", "add_to_cart", "begin_checkout", "add_payment_info", "purchase")
-
-
-def _warehouse(data_dir: Path, sql: str) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
-def _store(data_dir: Path, sql: str) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(data_dir / STORE_FILE), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_funnel_by_day_matches_the_ground_truth(built: Path) -> None:
     truth = json.loads((built / GROUND_TRUTH).read_text())["funnel"]
     expected = {day: tuple(steps.get(step, 0) for step in STEPS) for day, steps in truth.items()}
-    rows = _warehouse(
+    rows = from_warehouse(
         built,
         """
         select session_date, sum(sessions), sum(view_item_sessions), sum(add_to_cart_sessions),
@@ -56,30 +37,30 @@ def test_funnel_by_day_matches_the_ground_truth(built: Path) -> None:
 
 
 def test_funnel_purchases_are_the_paid_orders(built: Path) -> None:
-    paid = _store(built, "select count(*) from orders where paid_at is not null")[0][0]
-    sessions, purchases = _warehouse(built, "select count(*), sum(purchases) from fct_sessions")[0]
+    paid = from_store(built, "select count(*) from orders where paid_at is not null")[0][0]
+    sessions, purchases = from_warehouse(built, "select count(*), sum(purchases) from fct_sessions")[0]
     assert purchases == paid > 0
-    conversion = _warehouse(built, "select sum(purchase_sessions) / sum(sessions) from mart_funnel_daily")[0][
-        0
-    ]
+    conversion = from_warehouse(
+        built, "select sum(purchase_sessions) / sum(sessions) from mart_funnel_daily"
+    )[0][0]
     # The simulator's funnel converts about 2.5-3 % of sessions (DECISIONLOG.md §8).
     assert 0.01 < conversion < 0.06
-    assert sessions == _store(built, "select count(distinct session_id) from storefront_events")[0][0]
+    assert sessions == from_store(built, "select count(distinct session_id) from storefront_events")[0][0]
 
 
 def test_shipments_match_the_store(built: Path) -> None:
-    shipments, delivered = _store(built, "select count(*), count(delivered_at) from shipments")[0]
+    shipments, delivered = from_store(built, "select count(*), count(delivered_at) from shipments")[0]
     assert shipments > 0 and delivered > 0
-    assert _warehouse(built, "select count(*), count(*) filter (where is_delivered) from fct_shipments")[
+    assert from_warehouse(built, "select count(*), count(*) filter (where is_delivered) from fct_shipments")[
         0
     ] == (shipments, delivered)
-    shipped = _store(built, "select count(*) from shipments where shipped_at is not null")[0][0]
-    weekly = _warehouse(built, "select sum(shipments), sum(delivered) from mart_delivery_performance")[0]
+    shipped = from_store(built, "select count(*) from shipments where shipped_at is not null")[0][0]
+    weekly = from_warehouse(built, "select sum(shipments), sum(delivered) from mart_delivery_performance")[0]
     assert weekly == (shipped, delivered)
 
 
 def test_on_time_rates_follow_the_promises(built: Path) -> None:
-    dispatched, delivered = _store(
+    dispatched, delivered = from_store(
         built,
         """
         select
@@ -91,7 +72,7 @@ def test_on_time_rates_follow_the_promises(built: Path) -> None:
         from shipments
         """,
     )[0]
-    mart = _warehouse(
+    mart = from_warehouse(
         built,
         """
         select sum(dispatched_on_time) / sum(shipments), sum(delivered_on_time) / sum(delivered)
@@ -103,18 +84,18 @@ def test_on_time_rates_follow_the_promises(built: Path) -> None:
 
 
 def test_cohorts_cover_every_registered_buyer(built: Path) -> None:
-    buyers, orders = _store(
+    buyers, orders = from_store(
         built,
         "select count(distinct customer_id), count(*) from orders"
         " where paid_at is not null and customer_id is not null",
     )[0]
-    cohort = _warehouse(
+    cohort = from_warehouse(
         built,
         "select sum(cohort_customers) filter (where months_since_first_order = 0), sum(orders)"
         " from mart_cohort_retention",
     )[0]
     assert cohort == (buyers, orders)
-    assert _warehouse(built, "select sum(customers), sum(orders) from mart_repeat_purchase")[0] == (
+    assert from_warehouse(built, "select sum(customers), sum(orders) from mart_repeat_purchase")[0] == (
         buyers,
         orders,
     )

@@ -15,16 +15,9 @@ from typing import Any
 
 import duckdb
 
+from tests.integration.analytics.queries import from_warehouse
 from transactional.demo.build import GROUND_TRUTH
 from transactional.storage.database import STORE_FILE
-
-
-def _warehouse(data_dir: Path, sql: str) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def _truth(data_dir: Path) -> dict[str, Any]:
@@ -33,7 +26,7 @@ def _truth(data_dir: Path) -> dict[str, Any]:
 
 def test_daily_sales_match_the_ground_truth_to_the_cent(built: Path) -> None:
     truth = _truth(built)
-    totals = _warehouse(
+    totals = from_warehouse(
         built,
         "select sum(gross_minor), sum(units), sum(discount_minor), sum(tax_minor), sum(shipping_minor),"
         " sum(orders), sum(returns_minor) from mart_daily_sales",
@@ -53,7 +46,7 @@ def test_daily_sales_match_the_ground_truth_to_the_cent(built: Path) -> None:
     # Day by day too: a sale is dated by the store-local day the order became paid.
     # Day by day too: a sale is dated by the store-local day the order became paid, a return by
     # the day its refund succeeded.
-    daily = _warehouse(built, "select sale_date, gross_minor, units, returns_minor from mart_daily_sales")
+    daily = from_warehouse(built, "select sale_date, gross_minor, units, returns_minor from mart_daily_sales")
     for day, gross, units, returns in daily:
         want = truth["days"][day.isoformat()]
         assert (gross, units, returns) == (want["gross_minor"], want["units"], want["returns_minor"]), day
@@ -61,7 +54,7 @@ def test_daily_sales_match_the_ground_truth_to_the_cent(built: Path) -> None:
 
 def test_the_store_has_both_kinds_of_returns(built: Path) -> None:
     """Refunds by lines and amount-only refunds both reach fct_returns, so the tests above cover them."""
-    kinds = dict(_warehouse(built, "select is_by_lines, count(*) from fct_returns group by 1"))
+    kinds = dict(from_warehouse(built, "select is_by_lines, count(*) from fct_returns group by 1"))
     assert kinds.get(True, 0) > 0 and kinds.get(False, 0) > 0, kinds
 
 
@@ -81,7 +74,7 @@ def test_net_sales_match_plain_sql_on_the_store(built: Path) -> None:
     finally:
         store.close()
     assert row is not None
-    mart_net, lines_net, returns_unattributed = _warehouse(
+    mart_net, lines_net, returns_unattributed = from_warehouse(
         built,
         "select (select sum(net_minor) from mart_daily_sales), (select sum(net_minor) from fct_order_lines),"
         " (select coalesce(sum(returns_minor), 0) from fct_returns where order_line_id is null)",

@@ -10,33 +10,12 @@ account, and the per-order revenue identity of the simulator's own test.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import duckdb
-
-from transactional.storage.database import STORE_FILE
-
-TIMEZONE = "America/New_York"
-
-
-def _warehouse(data_dir: Path, sql: str) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
-def _store(data_dir: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(data_dir / STORE_FILE), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
+from tests.integration.analytics.queries import TIMEZONE, from_store, from_warehouse
 
 
 def test_provider_fees_match_the_store_by_day_and_method(built: Path) -> None:
-    by_day_method = _store(
+    by_day_method = from_store(
         built,
         """
         select cast(p.posted_at at time zone ? as date), pay.method, sum(l.debit_minor - l.credit_minor)
@@ -48,40 +27,40 @@ def test_provider_fees_match_the_store_by_day_and_method(built: Path) -> None:
         """,
         [TIMEZONE],
     )
-    mart = _warehouse(built, "select fee_date, payment_method, fee_minor from mart_payment_fees_daily")
+    mart = from_warehouse(built, "select fee_date, payment_method, fee_minor from mart_payment_fees_daily")
     assert sorted(mart) == sorted(by_day_method)
     total = sum(row[2] for row in by_day_method)
     # Fees are charged on captures and never returned: the payments carry the same total.
-    assert _store(built, "select sum(fee_minor) from payments")[0][0] == total > 0
-    assert _warehouse(
+    assert from_store(built, "select sum(fee_minor) from payments")[0][0] == total > 0
+    assert from_warehouse(
         built,
         "select (select sum(provider_fees_minor) from mart_daily_finance), (select sum(fee_minor) from fct_payments)",
     )[0] == (total, total)
 
 
 def test_refunds_match_the_store(built: Path) -> None:
-    revenue, amount, refunds = _store(
+    revenue, amount, refunds = from_store(
         built,
         "select sum(revenue_minor), sum(amount_minor), count(*) from refunds where status = 'succeeded'",
     )[0]
     assert refunds > 0
-    ledger_refunds, returns = _warehouse(
+    ledger_refunds, returns = from_warehouse(
         built, "select sum(ledger_refunds_minor), sum(returns_minor) from mart_daily_finance"
     )[0]
     assert ledger_refunds == returns == revenue
     # Everything given back (goods, tax, shipping) is what the reconciliation saw refunded.
     assert (
-        _warehouse(built, "select sum(ledger_refunded_minor) from mart_revenue_reconciliation")[0][0]
+        from_warehouse(built, "select sum(ledger_refunded_minor) from mart_revenue_reconciliation")[0][0]
         == amount
     )
 
 
 def test_ledger_balances_per_account_match_the_store(built: Path) -> None:
-    store = _store(
+    store = from_store(
         built,
         "select account, provider, sum(debit_minor) - sum(credit_minor) from ledger_lines group by all",
     )
-    mart = _warehouse(
+    mart = from_warehouse(
         built,
         """
         select ledger_account, payment_provider, running_balance_minor
@@ -97,7 +76,7 @@ def test_ledger_balances_per_account_match_the_store(built: Path) -> None:
 
 
 def test_cogs_and_gross_margin_match_the_store(built: Path) -> None:
-    cogs, net = _store(
+    cogs, net = from_store(
         built,
         """
         select
@@ -108,21 +87,23 @@ def test_cogs_and_gross_margin_match_the_store(built: Path) -> None:
             - (select sum(revenue_minor) from refunds where status = 'succeeded')
         """,
     )[0]
-    mart = _warehouse(
+    mart = from_warehouse(
         built, "select sum(cogs_minor), sum(net_minor), sum(gross_margin_minor) from mart_daily_finance"
     )
     assert mart[0] == (cogs, net, net - cogs)
 
 
 def test_revenue_reconciles_with_the_ledger_with_no_difference(built: Path) -> None:
-    statuses = dict(_warehouse(built, "select status, count(*) from mart_revenue_reconciliation group by 1"))
+    statuses = dict(
+        from_warehouse(built, "select status, count(*) from mart_revenue_reconciliation group by 1")
+    )
     assert statuses.get("difference", 0) == 0 and statuses["matched"] > 0
     assert (
-        _warehouse(built, "select count(*) from fct_order_reconciliation where status <> 'matched'")[0][0]
+        from_warehouse(built, "select count(*) from fct_order_reconciliation where status <> 'matched'")[0][0]
         == 0
     )
     # The paid orders' worth after refunds, and what the ledger holds for them (the simulator's identity).
-    worth, booked, paid = _store(
+    worth, booked, paid = from_store(
         built,
         """
         select
@@ -138,7 +119,7 @@ def test_revenue_reconciles_with_the_ledger_with_no_difference(built: Path) -> N
         """,
     )[0]
     assert worth == booked
-    mart = _warehouse(
+    mart = from_warehouse(
         built,
         "select sum(sales_figure_minor), sum(ledger_figure_minor), sum(paid_orders), sum(difference_minor),"
         " sum(unpaid_ledger_net_minor) from mart_revenue_reconciliation",

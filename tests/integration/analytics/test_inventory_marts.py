@@ -11,34 +11,13 @@ paid order lines and the refunds' lines.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import duckdb
-
-from transactional.storage.database import STORE_FILE
-
-TIMEZONE = "America/New_York"
-
-
-def _warehouse(data_dir: Path, sql: str) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
-
-
-def _store(data_dir: Path, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(data_dir / STORE_FILE), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
+from tests.integration.analytics.queries import TIMEZONE, from_store, from_warehouse
 
 
 def test_ending_stock_matches_the_store_levels(built: Path) -> None:
-    levels = _store(built, "select sku_id, warehouse_id, on_hand, reserved from stock_levels")
-    ending = _warehouse(
+    levels = from_store(built, "select sku_id, warehouse_id, on_hand, reserved from stock_levels")
+    ending = from_warehouse(
         built,
         """
         select sku_id, warehouse_id, on_hand, reserved
@@ -49,16 +28,16 @@ def test_ending_stock_matches_the_store_levels(built: Path) -> None:
     assert len(levels) > 0
     assert sorted(ending) == sorted(levels)
     # Every SKU is summarised once, and its ending stock is the sum over warehouses.
-    assert _warehouse(built, "select sum(ending_on_hand), count(*) from mart_inventory_sku")[0] == (
+    assert from_warehouse(built, "select sum(ending_on_hand), count(*) from mart_inventory_sku")[0] == (
         sum(row[2] for row in levels),
-        _store(built, "select count(*) from skus")[0][0],
+        from_store(built, "select count(*) from skus")[0][0],
     )
 
 
 def test_stockout_days_match_the_journal(built: Path) -> None:
     # End-of-day stock per SKU × warehouse × store-local day, from the pair's
     # first movement day to the last day of the journal or of the levels.
-    expected = _store(
+    expected = from_store(
         built,
         """
         with moves as (
@@ -91,18 +70,20 @@ def test_stockout_days_match_the_journal(built: Path) -> None:
         """,
         [TIMEZONE, TIMEZONE],
     )[0]
-    mart = _warehouse(built, "select count(*) filter (where is_stockout), count(*) from mart_stock_daily")[0]
+    mart = from_warehouse(
+        built, "select count(*) filter (where is_stockout), count(*) from mart_stock_daily"
+    )[0]
     assert mart == expected
     # Replenishment arrives after the lead time ± a day, so the 12-day store runs out.
     assert mart[0] > 0
-    assert _warehouse(built, "select sum(stockout_days) from mart_inventory_sku")[0][0] == mart[0]
+    assert from_warehouse(built, "select sum(stockout_days) from mart_inventory_sku")[0][0] == mart[0]
 
 
 def test_abc_classes_cover_the_revenue(built: Path) -> None:
     # Net revenue per SKU: paid, non-removed lines' gross − discounts, less the
     # revenue of the refunds' lines (refunds of sales only).
     store = dict(
-        _store(
+        from_store(
             built,
             """
             with paid_lines as (
@@ -132,7 +113,7 @@ def test_abc_classes_cover_the_revenue(built: Path) -> None:
     )
     mart = {
         sku: (revenue, abc)
-        for sku, revenue, abc in _warehouse(
+        for sku, revenue, abc in from_warehouse(
             built, "select sku_id, revenue_minor, abc_class from mart_inventory_sku"
         )
     }
