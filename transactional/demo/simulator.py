@@ -138,7 +138,9 @@ class Simulation:
         for at, req in calls:
             outcome = payment_flow.call_provider(self.provider, payment_flow.provider_request(req))
             record = payment_flow.RECORD[req["kind"]]
-            records.append((at + timedelta(seconds=1), _bind(record, req["attempt_id"], outcome), SYSTEM))
+            records.append(
+                (at + timedelta(seconds=1), payment_flow.bind(record, req["attempt_id"], outcome), SYSTEM)
+            )
         bodies = [r.body if isinstance(r, Outcome) else None for r in self.run(records)]
         follow = [
             (at + timedelta(seconds=2), req)
@@ -171,10 +173,20 @@ class Simulation:
             if outcome.status is OutcomeStatus.timed_out:
                 continue
             if req["kind"] == "funds":
-                steps.append((at, _bind(pay_svc.record_funds_received, item["payment_id"], outcome), SYSTEM))
+                steps.append(
+                    (
+                        at,
+                        payment_flow.bind(pay_svc.record_funds_received, item["payment_id"], outcome),
+                        SYSTEM,
+                    )
+                )
             else:
                 steps.append(
-                    (at, _bind(payment_flow.RECORD[req["kind"]], item["operation_id"], outcome), SYSTEM)
+                    (
+                        at,
+                        payment_flow.bind(payment_flow.RECORD[req["kind"]], item["operation_id"], outcome),
+                        SYSTEM,
+                    )
                 )
             kinds.append(req["kind"])
         bodies = []
@@ -202,10 +214,6 @@ class Simulation:
                 for order_id in result.body["expired_order_ids"]:
                     self.publish("order_expired", (order_id, result.body["as_of"]))
         return dict(totals)
-
-
-def _bind(fn: Callable[..., Any], *args: Any) -> Step:
-    return lambda uow: fn(uow, *args)
 
 
 @dataclass(frozen=True)

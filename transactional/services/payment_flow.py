@@ -174,7 +174,7 @@ def cancel_order(
 ) -> Outcome:
     """Cancel an order, then void its holds and refund its captures with the provider."""
     first = execute(
-        writer, _bound(svc.cancel_order, order_id, cmd), actor, request_id=request_id, idempotency=idempotency
+        writer, bind(svc.cancel_order, order_id, cmd), actor, request_id=request_id, idempotency=idempotency
     )
     if not first.replayed:
         send_all(writer, provider, first.body.get("follow_up", ()), actor, request_id=request_id)
@@ -197,7 +197,7 @@ def dispatch(
     """Ship a parcel, then capture its share of the card authorization with the provider."""
     first = execute(
         writer,
-        _bound(shipping.dispatch, order_id, cmd),
+        bind(shipping.dispatch, order_id, cmd),
         actor,
         request_id=request_id,
         idempotency=idempotency,
@@ -302,16 +302,17 @@ def reconcile_unknown(
         if req["kind"] == "funds":
             if outcome.status is OutcomeStatus.succeeded and outcome.captured:
                 body = execute(
-                    writer, _bound(svc.record_funds_received, item["payment_id"], outcome), actor
+                    writer, bind(svc.record_funds_received, item["payment_id"], outcome), actor
                 ).body
                 send_all(writer, provider, body.get("follow_up", ()), actor)
                 counts["funds_received"] += 1
             continue
-        body = execute(writer, _bound(RECORD[req["kind"]], item["operation_id"], outcome), actor).body
+        body = execute(writer, bind(RECORD[req["kind"]], item["operation_id"], outcome), actor).body
         send_all(writer, provider, body.get("follow_up", ()), actor)
         counts["settled"] += 1
     return counts
 
 
-def _bound(fn: Callable[..., dict[str, Any]], *args: Any) -> Callable[[UnitOfWork], dict[str, Any]]:
+def bind(fn: Callable[..., Any], *args: Any) -> Callable[[UnitOfWork], Any]:
+    """A writer command calling ``fn(uow, *args)``."""
     return lambda uow: fn(uow, *args)

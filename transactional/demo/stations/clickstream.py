@@ -28,12 +28,10 @@ class Clickstream:
     def __init__(self, sim: Simulation) -> None:
         world = sim.world.world
         self.items: dict[str, PlanItem] = {}
-        self.list_of: dict[str, str] = {}
         for spec in world.skus:
             sku_id = sim.world.sku_ids[spec.sku_code]
             variant = ", ".join(v for _, v in spec.attributes) or None
             self.items[sku_id] = PlanItem(sku_id, spec.name, spec.category, variant, spec.price_minor)
-            self.list_of[sku_id] = spec.category
         self.pending: list[Visit] = []
 
     def subscribe(self, sim: Simulation) -> None:
@@ -66,7 +64,7 @@ class Clickstream:
         listed = tuple(items[s] for s in v.listed)
         lists: tuple[ListView, ...] = ()
         if listed:
-            category = self.list_of[v.listed[0]]
+            category = listed[0].category or "all"
             lists = (ListView(f"category-{category.lower()}", category, listed),)
         added = tuple(_with_quantity(items[s], q) for s, q in v.carted)
         added += tuple(items[s] for s in v.removed)

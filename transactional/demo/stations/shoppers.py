@@ -179,16 +179,12 @@ class Shoppers:
         self.start, self.end = start, end
         self.world = sim.world.world
         self.sku_ids = dict(sim.world.sku_ids)
-        self.codes = {v: k for k, v in self.sku_ids.items()}
         self.base_price = {self.sku_ids[s.sku_code]: s.price_minor for s in self.world.skus}
         self.price = dict(self.base_price)
-        self.category = {self.sku_ids[s.sku_code]: s.category for s in self.world.skus}
-        self.names = {self.sku_ids[s.sku_code]: s.name for s in self.world.skus}
         self._arrivals: Iterator[CustomerSpec] = self.world.customers(parallel=True)
         self._next_arrival: CustomerSpec | None = next(self._arrivals, None)
         self._returns: list[tuple[datetime, int, Person]] = []
         self._n = itertools.count()
-        self.people: list[Person] = []
         # A pool of real-looking addresses for anonymous guests: the people's, as they arrive.
         self.addresses: list[Any] = [next(self.world.customers()).address]
         self.awaiting: dict[str, PendingOrder] = {}  # orders not yet paid, by order id
@@ -275,7 +271,6 @@ class Shoppers:
             spec = self._next_arrival
             self._next_arrival = next(self._arrivals, None)
             person = Person(spec, registered=rng.random() < REGISTER_SHARE)
-            self.people.append(person)
             self.addresses.append(spec.address)
             people.append((max(spec.signup_at, sim.day_start), person))
         steps: list[tuple[datetime, Step, Actor]] = []
