@@ -389,3 +389,25 @@ def test_ledger_balances(op_env: dict[str, str], workdir: Path, keys: dict[str, 
     assert all(item["debit_minor"] - item["credit_minor"] == item["balance_minor"] for item in body["items"])
     assert json.loads(ok(future))["items"] == []
     failed(forbidden, "role operator may not call ledger.balances", "role_forbidden", "HTTP 403")
+
+
+def test_demo_build_and_lake_snapshot_refuse_bad_input_and_change_nothing(
+    live: LiveServer, tmp_path: Path, workdir: Path
+) -> None:
+    env = _base_env()
+    fresh = tmp_path / "fresh"
+    bad_date, on_a_store, lake_while_serving = run_many(
+        [
+            (["demo", "build", "--data-dir", str(fresh), "--end-date", "2026-13-01"], env),
+            (["demo", "build", "--data-dir", str(live.data_dir), "--days", "2"], env),
+            (["lake", "snapshot", "--data-dir", str(live.data_dir)], env),
+        ],
+        workdir,
+    )
+    failed(bad_date, "--end-date must be YYYY-MM-DD")
+    assert not (fresh / "store.duckdb").exists()
+    # The live server's store: its lock refuses both, and nothing lands beside it.
+    failed(on_a_store, "is in use by emporium serve")
+    failed(lake_while_serving, "is in use by emporium serve")
+    assert not (live.data_dir / "ground_truth.json").exists()
+    assert httpx.get(f"{live.url}/ready").status_code == 200

@@ -7,6 +7,7 @@ second time and compares a sorted export of every table.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -16,6 +17,7 @@ import duckdb
 import pytest
 
 from transactional.demo.build import GROUND_TRUTH, BuildOptions, BuildSummary, build_demo
+from transactional.domain.errors import Conflict
 from transactional.domain.orders import transition
 from transactional.storage.database import STORE_FILE
 
@@ -182,3 +184,16 @@ def _export(path: Path) -> dict[str, list[tuple[Any, ...]]]:
         return out
     finally:
         con.close()
+
+
+def test_a_build_into_a_dir_that_holds_a_store_is_refused_and_changes_nothing(
+    built: tuple[Path, BuildSummary], tmp_path: Path
+) -> None:
+    # A copy: the module's read-only connection to the shared store must stay open.
+    path = tmp_path / "copy"
+    shutil.copytree(built[0], path)
+    before = _export(path)
+    with pytest.raises(Conflict) as refused:
+        build_demo(_options(path))
+    assert refused.value.code == "store_exists"
+    assert _export(path) == before
