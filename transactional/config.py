@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     # Python's thread switch interval in the server (see `emporium serve`).
     gil_switch_interval_seconds: float = 0.0002
     max_body_bytes: int = 1_048_576
+    # The pipeline's forecast publish carries up to 20,000 alerts (about 8 MB) in one body,
+    # since a publish replaces the whole list and cannot be split.
+    max_forecast_body_bytes: int = 16 * 1_048_576
     idempotency_retention_hours: int = 48
     customer_token_ttl_seconds: int = 3600
     log_level: str = "INFO"

@@ -106,7 +106,11 @@ def create_app(runtime: Runtime, payment_provider: PaymentProvider | None = None
     problems.install(app)
     for router in ROUTERS:
         app.include_router(router)
-    app.add_middleware(RequestContext, max_body_bytes=runtime.settings.max_body_bytes)
+    app.add_middleware(
+        RequestContext,
+        max_body_bytes=runtime.settings.max_body_bytes,
+        path_limits={"/api/v1/alerts/forecasts": runtime.settings.max_forecast_body_bytes},
+    )
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema is None:

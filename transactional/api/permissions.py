@@ -53,6 +53,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "stock.reorder_points.set": frozenset({O, A}),
     "alerts.list": frozenset({O, A, P}),
     "alerts.acknowledge": frozenset({O, A}),
+    "alerts.publish_forecasts": frozenset({A, P}),
     "suppliers.list": frozenset({O, F, A}),
     "suppliers.create": frozenset({O, A}),
     "purchase_orders.list": STAFF,

@@ -405,26 +405,71 @@ def stock_receive(
 @alerts_app.command("list")
 def alerts_list(
     status: str | None = typer.Option("open", help="open, acknowledged, resolved"),
+    kind: str | None = typer.Option(None, "--kind", help="low_stock, stockout_forecast, overstock"),
+    source: str | None = typer.Option(None, "--source", help="core (low stock) or pipeline (forecasts)"),
+    sku: str | None = typer.Option(None, "--sku", help="Only this SKU id"),
+    warehouse: str | None = typer.Option(None, "--warehouse", help="Only this warehouse id"),
+    limit: int = 100,
+    after: str | None = None,
     url: str | None = option_url(),
     key: str | None = option_key(),
     as_json: bool = AsJson,
 ) -> None:
-    """Inventory alerts (low stock)."""
-    result = ApiClient(Settings(), url, key).call("GET", "/api/v1/alerts", params={"status": status})
-    _print(
-        result,
-        as_json,
-        [
-            "alert_id",
-            "kind",
-            "status",
-            "sku_id",
-            "warehouse_id",
-            "available_at_raise",
-            "reorder_point",
-            "raised_at",
-        ],
+    """Inventory alerts: the core's low stock and the pipeline's forecasts (stockout, overstock)."""
+    result = ApiClient(Settings(), url, key).call(
+        "GET",
+        "/api/v1/alerts",
+        params={
+            "status": status,
+            "kind": kind,
+            "source": source,
+            "sku_id": sku,
+            "warehouse_id": warehouse,
+            "limit": limit,
+            "after": after,
+        },
     )
+    if as_json:
+        _print(result, True)
+        return
+    console.print(_alerts_table(result["items"]))
+    if result.get("next_after"):
+        console.print(f"more: --after {result['next_after']}")
+
+
+# (header, field): short headers keep a row of ids and figures within a terminal's width.
+_ALERT_COLUMNS = (
+    ("alert_id", "alert_id"),
+    ("kind", "kind"),
+    ("source", "source"),
+    ("severity", "severity"),
+    ("status", "status"),
+    ("sku_id", "sku_id"),
+    ("warehouse_id", "warehouse_id"),
+    ("avail@raise", "available_at_raise"),
+    ("reorder pt", "reorder_point"),
+    ("stockout on", "forecast_stockout_date"),
+    ("reorder qty", "suggested_reorder_quantity"),
+    ("raised", "raised_at"),
+)
+
+
+def _alerts_table(items: list[dict[str, Any]]) -> Table:
+    table = Table()
+    for header, field in _ALERT_COLUMNS:
+        table.add_column(header, no_wrap=field.endswith("_id"))
+    for item in items:
+        cells = []
+        for _, field in _ALERT_COLUMNS:
+            value = item.get(field)
+            if value is None:
+                cells.append("-")  # a core alert has no forecast figures, a forecast no reorder point
+            elif field == "raised_at":
+                cells.append(str(value)[:16].replace("T", " "))
+            else:
+                cells.append(str(value))
+        table.add_row(*cells)
+    return table
 
 
 @alerts_app.command("ack")

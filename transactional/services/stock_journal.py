@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 from transactional.domain import stock
 from transactional.domain.errors import NotFound
+from transactional.domain.forecast_alerts import LOW_STOCK, SOURCE_CORE, empty_pipeline_columns
 from transactional.storage.state import Row
 from transactional.storage.unit_of_work import UnitOfWork
 
@@ -105,7 +106,7 @@ def sync_low_stock_alert(uow: UnitOfWork, level: Row) -> None:
             a
             for a in uow.lookup("stock_alerts", "sku_id", level["sku_id"])
             if a["warehouse_id"] == level["warehouse_id"]
-            and a["kind"] == "low_stock"
+            and a["kind"] == LOW_STOCK
             and a["status"] != "resolved"
         ),
         None,
@@ -117,7 +118,8 @@ def sync_low_stock_alert(uow: UnitOfWork, level: Row) -> None:
                 "alert_id": uow.new_id("alr"),
                 "sku_id": level["sku_id"],
                 "warehouse_id": level["warehouse_id"],
-                "kind": "low_stock",
+                "kind": LOW_STOCK,
+                "source": SOURCE_CORE,
                 "status": "open",
                 "available_at_raise": current.available,
                 "reorder_point": level["reorder_point"],
@@ -125,6 +127,7 @@ def sync_low_stock_alert(uow: UnitOfWork, level: Row) -> None:
                 "acknowledged_at": None,
                 "acknowledged_by": None,
                 "resolved_at": None,
+                **empty_pipeline_columns(),
             },
         )
     elif not is_low and open_alert is not None:

@@ -69,14 +69,18 @@ TABLES: dict[str, TableSpec] = {
         TableSpec("warehouses", ("warehouse_id",), "full", indexes=("code",)),
         TableSpec("stock_levels", ("sku_id", "warehouse_id"), "full", indexes=("sku_id",)),
         TableSpec("stock_movements", ("movement_id",), "append"),
+        # Unresolved alerts are all in memory, so a lookup by source lists every live pipeline
+        # alert: what a forecast publish replaces (services/inventory_forecasts.py).
         TableSpec(
             "stock_alerts",
             ("alert_id",),
             "window",
-            indexes=("sku_id",),
+            indexes=("sku_id", "source"),
             window_sql="status <> 'resolved'",
             evict_when=_status_in("resolved"),
         ),
+        # A few rows a day at most; the latest as_of and replays are answered from memory.
+        TableSpec("forecast_publications", ("publication_id",), "full", indexes=("source_snapshot_id",)),
         TableSpec("suppliers", ("supplier_id",), "full"),
         TableSpec(
             "purchase_orders",

@@ -8,7 +8,9 @@ from fastapi import APIRouter, Query, Request
 from starlette.responses import Response
 
 from transactional.api.deps import CallerDep, ReaderDep, execute, json_response
+from transactional.domain.forecast_alerts import check_count
 from transactional.services import inventory
+from transactional.services import inventory_forecasts as forecasts
 from transactional.storage.reads import inventory as reads
 
 router = APIRouter(prefix="/api/v1", tags=["inventory"])
@@ -87,14 +89,60 @@ def list_alerts(
     status: str | None = None,
     sku_id: str | None = None,
     warehouse_id: str | None = None,
+    kind: str | None = None,
+    source: str | None = None,
     limit: Limit = 100,
     after: str | None = None,
 ) -> Response:
-    """Inventory alerts (low stock), filterable by status."""
+    """One live list: the core's low-stock alerts and the pipeline's forecasts (stockout, overstock).
+
+    Filters: status (open, acknowledged, resolved), kind (low_stock, stockout_forecast,
+    overstock), source (core, pipeline). Forecast fields are null on core alerts; decimals
+    (daily_demand, days_of_cover) are strings.
+    """
     return json_response(
         reads.list_alerts(
-            cur, status=status, sku_id=sku_id, warehouse_id=warehouse_id, limit=limit, after=after
+            cur,
+            status=status,
+            sku_id=sku_id,
+            warehouse_id=warehouse_id,
+            kind=kind,
+            source=source,
+            limit=limit,
+            after=after,
         )
+    )
+
+
+@router.post(
+    "/alerts/forecasts",
+    operation_id="alerts.publish_forecasts",
+    responses={
+        200: {"description": "Applied (or a replay of an applied publish): counts"},
+        409: {"description": "stale_forecast (as_of before the latest applied) or forecast_snapshot_reused"},
+        413: {"description": "body_too_large or too_many_alerts (at most 20,000 alerts)"},
+        422: {
+            "description": "validation_error, invalid_alerts (``bad`` lists index, code, field and reason "
+            "of every broken rule, unknown SKUs and warehouses included) or as_of_in_future"
+        },
+    },
+)
+async def publish_forecasts(
+    request: Request, caller: CallerDep, body: forecasts.PublishForecastAlerts
+) -> Response:
+    """Replace the pipeline's forecast alerts with this list (reverse ETL from the marts).
+
+    An alert already live is updated and keeps its status (acknowledged stays acknowledged);
+    a new one is raised open; a live pipeline alert missing from the list is resolved. Core
+    low-stock alerts are never touched. The same source_snapshot_id and as_of again is a
+    no-op answering the same counts. All or nothing.
+    """
+    check_count(len(body.alerts))  # before building thousands of alerts for nothing
+    alerts = [a.to_domain() for a in body.alerts]
+    return await execute(
+        request,
+        caller,
+        lambda uow: forecasts.publish_forecast_alerts(uow, body.as_of, body.source_snapshot_id, alerts),
     )
 
 

@@ -69,7 +69,7 @@ class Replenishment:
             sim.writer.con.cursor(),
             "select a.alert_id, a.sku_id, a.warehouse_id, a.status, l.on_hand, l.reserved, l.reorder_point, "
             "l.reorder_quantity from stock_alerts as a join stock_levels as l using (sku_id, warehouse_id) "
-            "where a.status in ('open', 'acknowledged') order by a.alert_id",
+            "where a.status in ('open', 'acknowledged') and a.kind = 'low_stock' order by a.alert_id",
         )
         wanted: dict[tuple[str, str], list[dict[str, Any]]] = {}  # (supplier, warehouse) → lines
         acks: list[tuple[datetime, Step, Actor]] = []

@@ -16,6 +16,8 @@ from transactional.storage.reads import fetch_dicts, fetch_one, page
 Cursor = duckdb.DuckDBPyConnection
 
 ALERT_STATUSES = frozenset({"open", "acknowledged", "resolved"})
+ALERT_KINDS = frozenset({"low_stock", "stockout_forecast", "overstock"})
+ALERT_SOURCES = frozenset({"core", "pipeline"})
 PO_STATUSES = frozenset({"open", "partially_received", "received", "cancelled"})
 
 _WAREHOUSE_COLS = "warehouse_id, code, name, region, priority, created_at"
@@ -34,9 +36,12 @@ _MOVEMENT_COLS = (
     "movement_id, sku_id, warehouse_id, kind, on_hand_delta, reserved_delta, reason, "
     "reference_type, reference_id, occurred_at, actor_key_id"
 )
+# The forecast columns are null on core (low-stock) alerts.
 _ALERT_COLS = (
-    "alert_id, sku_id, warehouse_id, kind, status, available_at_raise, reorder_point, raised_at, "
-    "acknowledged_at, acknowledged_by, resolved_at"
+    "alert_id, sku_id, warehouse_id, kind, source, status, available_at_raise, reorder_point, raised_at, "
+    "acknowledged_at, acknowledged_by, resolved_at, severity, abc_class, on_hand, reserved, available, "
+    "incoming, daily_demand, days_of_cover, forecast_stockout_date, suggested_reorder_quantity, as_of, "
+    "source_snapshot_id, updated_at"
 )
 _SUPPLIER_COLS = "supplier_id, name, email, lead_time_days, created_at"
 _PO_COLS = "purchase_order_id, supplier_id, warehouse_id, status, expected_on, created_at, updated_at"
@@ -118,15 +123,22 @@ def list_alerts(
     status: str | None = None,
     sku_id: str | None = None,
     warehouse_id: str | None = None,
+    kind: str | None = None,
+    source: str | None = None,
     limit: int = 100,
     after: str | None = None,
 ) -> dict[str, Any]:
+    """Core low-stock and pipeline forecast alerts in one list, in alert_id order."""
     _check_word("alert_status", status, ALERT_STATUSES)
+    _check_word("alert_kind", kind, ALERT_KINDS)
+    _check_word("alert_source", source, ALERT_SOURCES)
     sql, params = _filters(
         f"select {_ALERT_COLS} from stock_alerts where true",
         status=status,
         sku_id=sku_id,
         warehouse_id=warehouse_id,
+        kind=kind,
+        source=source,
     )
     return page(cur, sql, params, id_column="alert_id", limit=limit, after=after)
 
