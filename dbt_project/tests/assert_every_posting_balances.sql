@@ -1,5 +1,7 @@
 -- Every ledger posting balances: Σ debit = Σ credit over its lines, and it
 -- has at least two lines (DECISIONLOG.md §7). Returns each failing posting.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_ledger_lines'}}}) }}
+
 
 select
     posting_id,

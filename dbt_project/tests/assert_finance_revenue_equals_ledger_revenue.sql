@@ -3,6 +3,8 @@
 -- capture − refunded + the open card hold, so no reconciliation day or order
 -- shows a difference; and the daily mart's ledger revenue adds up to the
 -- revenue accounts' balances. Every returned row is a failure.
+{{ config(meta={'dagster': {'ref': {'name': 'mart_revenue_reconciliation'}}}) }}
+
 
 with
 

@@ -2,6 +2,8 @@
 -- orders. Σ purchases of fct_sessions + purchase events without a session =
 -- paid orders of the store, and so is Σ purchases of mart_funnel_daily. Every
 -- returned row is a failure.
+{{ config(meta={'dagster': {'ref': {'name': 'fct_sessions'}}}) }}
+
 
 with
 

@@ -2,6 +2,8 @@
 -- order line has exactly one class, no other SKU has one, the classes' revenue
 -- adds up to the order lines' net revenue, and A holds at least 80 % of it.
 -- Every returned row is a failure.
+{{ config(meta={'dagster': {'ref': {'name': 'mart_inventory_sku'}}}) }}
+
 
 with
 

@@ -2,6 +2,8 @@
 -- for the day's movements and for the running balances carried to that day;
 -- and each account's last running balance equals Σ of its ledger lines.
 -- Every returned row is a failure.
+{{ config(meta={'dagster': {'ref': {'name': 'mart_ledger_balances_daily'}}}) }}
+
 
 with
 

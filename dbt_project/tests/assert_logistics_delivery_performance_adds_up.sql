@@ -2,6 +2,8 @@
 -- delivered and exceptions over all weeks = the shipped parcels of
 -- fct_shipments; and every parcel of fct_shipments is one of the store's.
 -- Every returned row is a failure.
+{{ config(meta={'dagster': {'ref': {'name': 'mart_delivery_performance'}}}) }}
+
 
 with
 

@@ -1,5 +1,7 @@
 -- A refund by lines gives back exactly the sum of its lines' revenue and tax
 -- (domain/refunds.py); fct_returns and fct_order_lines rely on it.
+{{ config(meta={'dagster': {'ref': {'name': 'int_refunds_dated'}}}) }}
+
 
 with
 

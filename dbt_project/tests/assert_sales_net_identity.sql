@@ -3,6 +3,8 @@
 -- facts: Σ daily gross, discounts, tax and units = Σ fct_order_lines; Σ daily
 -- returns = Σ fct_returns; Σ daily net = Σ fct_order_lines.net − the returns
 -- no line carries (amount-only refunds). Every returned row is a failure.
+{{ config(meta={'dagster': {'ref': {'name': 'mart_daily_sales'}}}) }}
+
 
 with
 

@@ -3,6 +3,8 @@
 -- stock_levels row, on hand and reserved, for every SKU × warehouse on
 -- either side; and the mart's daily changes add up to the journal's. Every
 -- returned row is a failure.
+{{ config(meta={'dagster': {'ref': {'name': 'mart_stock_daily'}}}) }}
+
 
 with
 

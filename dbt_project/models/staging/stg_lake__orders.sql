@@ -14,6 +14,8 @@ renamed as (
         cast(order_id as varchar) as order_id,
         cast(customer_id as varchar) as customer_id,
         cast(session_id as varchar) as session_id,
+        -- Guests are told apart by e-mail; only a digest enters the warehouse.
+        {{ dbt.hash('lower(trim(guest_email))') }} as guest_email_hash,
         ---------- strings
         cast(status as varchar) as order_status,
         cast(currency as varchar) as currency,

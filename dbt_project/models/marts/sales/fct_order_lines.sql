@@ -29,6 +29,7 @@ paid_lines as (
         order_lines.order_line_id,
         order_lines.order_id,
         orders.customer_id,
+        orders.session_id,
         order_lines.sku_id,
         order_lines.product_id,
         order_lines.category_id,
@@ -36,7 +37,10 @@ paid_lines as (
         orders.sales_channel,
         orders.traffic_source,
         orders.device,
+        orders.ship_country,
         orders.ship_region,
+        orders.utm_source,
+        orders.utm_medium,
         ---------- numerics
         order_lines.line_no,
         order_lines.quantity,
@@ -49,6 +53,7 @@ paid_lines as (
         order_lines.tax_minor,
         coalesce(line_returns.returned_tax_minor, 0) as returned_tax_minor,
         ---------- timestamps
+        orders.placed_at,
         orders.paid_at,
         orders.paid_date as sale_date
 
@@ -81,6 +86,7 @@ final as (
         order_line_id,
         order_id,
         customer_id,
+        session_id,
         sku_id,
         product_id,
         category_id,
@@ -88,7 +94,10 @@ final as (
         sales_channel,
         traffic_source,
         device,
+        ship_country,
         ship_region,
+        utm_source,
+        utm_medium,
         ---------- numerics
         line_no,
         quantity,
@@ -112,6 +121,7 @@ final as (
         sale_date,
         {{ dbt.cast(dbt.date_trunc('month', 'sale_date'), 'date') }} as sale_month,
         ---------- timestamps
+        placed_at,
         paid_at
 
     from money_rules
