@@ -11,6 +11,9 @@ import os
 
 from hypothesis import settings
 
+# Session fixtures shared across layers: the demo warehouse and its published marts.
+pytest_plugins = ["tests.fixtures.warehouse"]
+
 settings.register_profile("ci", max_examples=100, deadline=None, derandomize=True)
 settings.register_profile("explore", max_examples=1000, deadline=None)
 settings.register_profile("dev", max_examples=50)
