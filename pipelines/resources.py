@@ -145,6 +145,20 @@ class WarehouseResource(dg.ConfigurableResource):  # type: ignore[type-arg]
             con.close()
 
 
+def store_timezone() -> str:
+    """The store's zone for schedules: EMPORIUM_STORE_TIMEZONE, else the lake manifest's, else UTC.
+
+    Schedules are fixed when the definitions load, so the zone comes from
+    configuration or the lake's manifest, never from the store file (the server holds it).
+    """
+    configured = os.environ.get("EMPORIUM_STORE_TIMEZONE")
+    if configured:
+        return configured
+    data_dir = Path(os.environ.get("EMPORIUM_DATA_DIR", str(DEFAULT_DATA_DIR)))
+    manifest = lake.read_manifest(Path(os.environ.get("EMPORIUM_LAKE_DIR", str(data_dir / "lake"))))
+    return str(manifest["timezone"]) if manifest else "UTC"
+
+
 def from_environment() -> dict[str, Any]:
     """Resource settings from EMPORIUM_* variables, with the repository's data/ as the default."""
     data_dir = Path(os.environ.get("EMPORIUM_DATA_DIR", str(DEFAULT_DATA_DIR))).resolve()

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import dagster as dg
 
-from pipelines.defs.partitions import daily
 from pipelines.defs.raw.assets import RAW_GROUP
 
 refresh_all = dg.define_asset_job(
     "refresh_all",
     selection=dg.AssetSelection.all(),
-    partitions_def=daily,
     executor_def=dg.in_process_executor,
     description="Snapshot the store → validate → dbt build → publish the marts → post inventory alerts.",
 )
@@ -22,7 +20,6 @@ refresh_all = dg.define_asset_job(
 refresh_from_lake = dg.define_asset_job(
     "refresh_from_lake",
     selection=dg.AssetSelection.all() - dg.AssetSelection.groups(RAW_GROUP),
-    partitions_def=daily,
     executor_def=dg.in_process_executor,
     description="dbt build → publish → alerts on the lake's current snapshot (it landed by another path).",
 )

@@ -5,13 +5,9 @@ without Dagster; the sensor sees the manifest's new snapshot id and runs
 everything downstream of the raw layer on it, once per snapshot (the run key).
 """
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 import dagster as dg
 
 from pipelines.defs.automation.jobs import refresh_from_lake
-from pipelines.defs.partitions import daily
 from pipelines.resources import StoreResource
 from transactional.storage import lake
 
@@ -20,7 +16,7 @@ from transactional.storage import lake
     job=refresh_from_lake,
     minimum_interval_seconds=60,
     default_status=dg.DefaultSensorStatus.RUNNING,
-    description="Runs dbt → publish → alerts for today when the lake's manifest names a new snapshot.",
+    description="Runs dbt → publish → alerts when the lake's manifest names a new snapshot.",
 )
 def new_snapshot_sensor(context: dg.SensorEvaluationContext, store: StoreResource) -> dg.SensorResult:
     manifest = lake.read_manifest(store.lake_path)
@@ -34,8 +30,12 @@ def new_snapshot_sensor(context: dg.SensorEvaluationContext, store: StoreResourc
         return dg.SensorResult(
             skip_reason="snapshot built by the run that took it", cursor=manifest["snapshot_id"]
         )
-    today = datetime.now(ZoneInfo(daily.timezone)).date().isoformat()
     return dg.SensorResult(
-        run_requests=[dg.RunRequest(run_key=manifest["snapshot_id"], partition_key=today)],
+        run_requests=[
+            dg.RunRequest(
+                run_key=manifest["snapshot_id"],
+                run_config={"ops": {"emporium_dbt_models": {"config": {"full_history_tests": False}}}},
+            )
+        ],
         cursor=manifest["snapshot_id"],
     )

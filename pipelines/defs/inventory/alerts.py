@@ -16,7 +16,6 @@ from zoneinfo import ZoneInfo
 
 import dagster as dg
 
-from pipelines.defs.partitions import daily, single_run
 from pipelines.defs.warehouse.publish import MARTS_KEY
 from pipelines.resources import StoreResource, WarehouseResource
 from transactional.storage import lake
@@ -61,8 +60,6 @@ def alert_body(rows: list[dict[str, Any]], *, as_of: date, snapshot_id: str) -> 
     deps=[MARTS_KEY],
     group_name="inventory",
     description="The forecast inventory alerts of the published marts, posted to the API (reverse ETL).",
-    partitions_def=daily,
-    backfill_policy=single_run,
     pool="warehouse",
     kinds={"api"},
 )

@@ -11,7 +11,6 @@ from typing import Any
 
 import dagster as dg
 
-from pipelines.defs.partitions import daily, single_run
 from pipelines.raw.quarantine import validate_snapshot
 from pipelines.resources import StoreResource
 from transactional.storage import lake
@@ -33,7 +32,6 @@ def _spec(table: str) -> dg.AssetSpec:
         raw_key(table),
         group_name=RAW_GROUP,
         description=f"Store table `{table}` in the Parquet lake ({kind}).",
-        partitions_def=daily,
         kinds={"parquet"},
         skippable=False,
     )
@@ -53,7 +51,6 @@ def _check(table: str) -> dg.AssetCheckSpec:
     specs=[_spec(t) for t in RAW_TABLES],
     check_specs=[_check(t) for t in RAW_TABLES],
     can_subset=False,
-    backfill_policy=single_run,
     pool="warehouse",
 )
 def lake_snapshot(context: dg.AssetExecutionContext, store: StoreResource) -> Any:

@@ -3,11 +3,18 @@
 dbt reads the lake the raw snapshot just wrote and builds the warehouse file.
 It holds that file's lock while it runs, so the step belongs to the
 ``warehouse`` pool (one at a time) and the jobs run in process.
+
+The models are not partitioned: the heavy ones are incremental on the commit
+sequence (a late event is picked up whatever day it belongs to), so a run's
+unit of work is "what was committed since the last run", not a day. A run can
+also rebuild chosen days (``refresh_from``/``refresh_to``: a backfill) or
+everything (``full_refresh``), always as ONE dbt invocation (DECISIONLOG.md §15).
 """
 
 import os
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +22,6 @@ import dagster as dg
 import orjson
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
-from pipelines.defs.partitions import daily, single_run
 from pipelines.defs.warehouse.project import emporium_dbt, ensure_manifest
 from pipelines.resources import StoreResource, WarehouseResource
 
@@ -54,34 +60,52 @@ def _dbt_environment(store: StoreResource, warehouse: WarehouseResource) -> Iter
                 os.environ[k] = v
 
 
-def refresh_vars(context: dg.AssetExecutionContext) -> dict[str, str]:
-    """The store-local days this run refreshes: the incremental models rebuild only these."""
-    window = context.partition_key_range
-    return {"refresh_from": window.start, "refresh_to": window.end}
+class RefreshConfig(dg.Config):
+    """What a run rebuilds beyond the rows committed since the last run."""
+
+    refresh_from: str | None = None  # store-local day (YYYY-MM-DD): incremental models rebuild from here
+    refresh_to: str | None = None  # last day to rebuild (default: refresh_from)
+    full_refresh: bool = False  # rebuild every incremental model from the whole lake
+    # The hourly refresh skips the tests that scan the whole event history (tag full_history);
+    # the daily refresh and any manual run keep them.
+    full_history_tests: bool = True
+
+
+def dbt_args(config: RefreshConfig) -> list[str]:
+    """The ``dbt build`` arguments for a run's config; days are checked before dbt sees them."""
+    args = ["build"]
+    if config.refresh_from is not None:
+        first = date.fromisoformat(config.refresh_from)
+        last = date.fromisoformat(config.refresh_to) if config.refresh_to else first
+        if last < first:
+            raise ValueError(f"refresh_to {last} is before refresh_from {first}")
+        args += ["--vars", orjson.dumps({"refresh_from": str(first), "refresh_to": str(last)}).decode()]
+    elif config.refresh_to is not None:
+        raise ValueError("refresh_to needs refresh_from")
+    if config.full_refresh:
+        args.append("--full-refresh")
+    if not config.full_history_tests:
+        args += ["--exclude", "tag:full_history"]
+    return args
 
 
 @dbt_assets(
     manifest=ensure_manifest(),
     project=emporium_dbt,
     dagster_dbt_translator=TRANSLATOR,
-    partitions_def=daily,
-    backfill_policy=single_run,
     pool="warehouse",
 )
 def emporium_dbt_models(
     context: dg.AssetExecutionContext,
+    config: RefreshConfig,
     dbt: DbtCliResource,
     store: StoreResource,
     warehouse: WarehouseResource,
 ) -> Any:
-    """``dbt build`` of the selected models with their tests, for the run's days."""
+    """``dbt build`` of the selected models with their tests."""
     Path(warehouse.warehouse_path).parent.mkdir(parents=True, exist_ok=True)
     # One target dir for every run (runs are one at a time): dbt's partial parse then saves seconds.
     target = Path(warehouse.dbt_target_dir)
     with _dbt_environment(store, warehouse):
-        invocation = dbt.cli(
-            ["build", "--vars", orjson.dumps(refresh_vars(context)).decode()],
-            context=context,
-            target_path=target,
-        )
+        invocation = dbt.cli(dbt_args(config), context=context, target_path=target)
         yield from invocation.stream()

@@ -7,7 +7,6 @@ from typing import Any
 
 import dagster as dg
 
-from pipelines.defs.partitions import daily, single_run
 from pipelines.defs.warehouse.dbt import emporium_dbt_models
 from pipelines.publish import PUBLICATION_TABLE, publish_marts
 from pipelines.resources import StoreResource, WarehouseResource
@@ -27,8 +26,6 @@ def _max_age() -> timedelta:
     deps=[emporium_dbt_models],
     group_name="publish",
     description="data/marts.duckdb: every mart table of the last green build, renamed into place atomically.",
-    partitions_def=daily,
-    backfill_policy=single_run,
     pool="warehouse",
     kinds={"duckdb"},
     check_specs=[

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import dagster as dg
@@ -27,29 +28,58 @@ def _write_manifest(lake_dir: Path, snapshot_id: str) -> None:
     )
 
 
-def test_hourly_refresh_targets_today_in_the_store_zone(defs: dg.Definitions) -> None:
+def _dbt_config(request: dg.RunRequest) -> dict[str, Any]:
+    return dict(request.run_config["ops"]["emporium_dbt_models"]["config"])
+
+
+def test_hourly_refresh_takes_new_commits_without_full_history_tests(defs: dg.Definitions) -> None:
     from pipelines.defs.automation.schedules import hourly_refresh
-    from pipelines.defs.partitions import daily
 
-    # 03:05 UTC on the 20th is still the 19th in New York (the demo store's zone).
-    at = datetime(2026, 11, 20, 3, 5, tzinfo=UTC)
-    with dg.build_schedule_context(scheduled_execution_time=at) as context:
-        request = hourly_refresh(context)
-    expected = at.astimezone(ZoneInfo(daily.timezone)).date().isoformat()
-    assert request.partition_key == expected
-    if daily.timezone == "America/New_York":
-        assert expected == "2026-11-19"
-
-
-def test_daily_refresh_targets_the_day_that_just_ended(defs: dg.Definitions) -> None:
-    schedule = defs.resolve_schedule_def("daily_refresh")
-    at = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
     with dg.build_schedule_context(
-        scheduled_execution_time=at, repository_def=defs.get_repository_def()
-    ) as ctx:
-        data = schedule.evaluate_tick(ctx)
-    assert [r.partition_key for r in data.run_requests or []] == ["2026-11-19"]
-    assert schedule.cron_schedule == "30 0 * * *"
+        scheduled_execution_time=datetime(2026, 11, 20, 3, 5, tzinfo=UTC)
+    ) as context:
+        request = hourly_refresh(context)
+    assert _dbt_config(request) == {"full_history_tests": False}
+    assert defs.resolve_schedule_def("hourly_refresh").cron_schedule == "5 * * * *"
+
+
+def test_daily_refresh_rebuilds_the_last_late_days_of_the_store_day_that_ended(defs: dg.Definitions) -> None:
+    from pipelines.defs.automation.schedules import TIMEZONE, daily_refresh
+
+    # 04:30 UTC on the 20th is still the 19th in New York (the demo store's zone): yesterday is the 18th.
+    at = datetime(2026, 11, 20, 4, 30, tzinfo=UTC)
+    yesterday = at.astimezone(ZoneInfo(TIMEZONE)).date() - timedelta(days=1)
+    with dg.build_schedule_context(scheduled_execution_time=at) as context:
+        request = daily_refresh(context)
+    assert _dbt_config(request) == {
+        "refresh_from": (yesterday - timedelta(days=2)).isoformat(),
+        "refresh_to": yesterday.isoformat(),
+    }
+    if TIMEZONE == "America/New_York":
+        assert yesterday.isoformat() == "2026-11-18"
+    assert defs.resolve_schedule_def("daily_refresh").cron_schedule == "30 0 * * *"
+
+
+def test_run_config_becomes_dbt_arguments_and_bad_days_are_refused() -> None:
+    from pipelines.defs.warehouse.dbt import RefreshConfig, dbt_args
+
+    assert dbt_args(RefreshConfig()) == ["build"]
+    assert dbt_args(RefreshConfig(refresh_from="2026-11-01", refresh_to="2026-11-03", full_history_tests=False)) == [
+        "build", "--vars", '{"refresh_from":"2026-11-01","refresh_to":"2026-11-03"}', "--exclude", "tag:full_history",
+    ]  # fmt: skip
+    assert (
+        dbt_args(RefreshConfig(refresh_from="2026-11-01"))[2]
+        == '{"refresh_from":"2026-11-01","refresh_to":"2026-11-01"}'
+    )
+    assert dbt_args(RefreshConfig(full_refresh=True)) == ["build", "--full-refresh"]
+    for bad in (
+        RefreshConfig(refresh_from="2026-11-31"),
+        RefreshConfig(refresh_from="yesterday"),
+        RefreshConfig(refresh_from="2026-11-05", refresh_to="2026-11-01"),
+        RefreshConfig(refresh_to="2026-11-01"),
+    ):
+        with pytest.raises(ValueError):
+            dbt_args(bad)
 
 
 def test_sensor_requests_one_run_per_new_snapshot(tmp_path: Path) -> None:

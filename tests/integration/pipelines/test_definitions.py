@@ -48,15 +48,9 @@ def test_dbt_sources_are_the_raw_assets_so_lineage_is_unbroken(graph: Any) -> No
     assert alerts.parent_keys == {dg.AssetKey("published_marts")}
 
 
-def test_every_asset_shares_the_daily_partitions_and_single_run_backfills(graph: Any) -> None:
-    from pipelines.defs.partitions import daily
-
+def test_no_asset_is_partitioned_a_run_is_what_was_committed_since_the_last(graph: Any) -> None:
     for key in graph.get_all_asset_keys():
-        node = graph.get(key)
-        if not node.is_materializable:
-            continue
-        assert node.partitions_def == daily, key
-        assert node.backfill_policy == dg.BackfillPolicy.single_run(), key
+        assert graph.get(key).partitions_def is None, key
 
 
 def test_every_step_that_opens_the_warehouse_is_in_the_warehouse_pool(defs: dg.Definitions) -> None:

@@ -44,7 +44,9 @@ def test_the_published_file_names_its_snapshot_and_holds_every_mart(
     assert manifest is not None
     con = duckdb.connect(str(published_marts), read_only=True)
     try:
-        publication = con.execute("select snapshot_id, commit_seq, store_timezone from _publication").fetchone()
+        publication = con.execute(
+            "select snapshot_id, commit_seq, store_timezone from _publication"
+        ).fetchone()
         tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
     finally:
         con.close()
@@ -64,7 +66,9 @@ def test_the_published_file_names_its_snapshot_and_holds_every_mart(
     assert meta["snapshot_id"] == manifest["snapshot_id"] and meta["tables"] == len(marts)
 
 
-def test_alerts_stay_in_the_marts_and_the_run_says_so_when_no_server_runs(materialized: Materialization) -> None:
+def test_alerts_stay_in_the_marts_and_the_run_says_so_when_no_server_runs(
+    materialized: Materialization,
+) -> None:
     meta = materialized.metadata["inventory_alerts_posted"]
     assert meta["posted"] is False
     assert "no server" in meta["note"]

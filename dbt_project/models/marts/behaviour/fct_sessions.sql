@@ -1,16 +1,50 @@
 -- Grain: one storefront session (session_id) from the clickstream. A session
 -- starts at its first event and belongs to that instant's store-local day;
 -- attribution (traffic source, device, anonymous id) is the first client
--- event's. Funnel steps are flags: the session sent at least one such client
+-- event's, utm tags included. Funnel steps are flags: the session sent at least one such client
 -- event. A purchase is a server purchase event carrying the session's id (one
 -- per paid order, keyed on the order id as transaction_id), so funnel
 -- purchases are paid orders (BEY-7, DECISIONLOG.md §7).
+--
+-- Incremental (DECISIONLOG.md §15): a run rebuilds only the sessions that got
+-- an event committed after the newest commit the table has seen (a late event
+-- reopens its session), plus every session with an event on the days
+-- refresh_from..refresh_to when a run asks for them (a backfill).
+{{ config(
+    materialized='incremental',
+    unique_key='session_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
 
 with
 
+{% if is_incremental() %}
+touched_sessions as (
+
+    select distinct session_id
+    from {{ ref('int_sessions_events_deduplicated') }}
+    where
+        commit_seq > (
+            select coalesce(max(last_commit_seq), 0) from {{ this }}
+        )
+        {% if var('refresh_from', none) is not none %}
+            or occurred_date between
+            cast('{{ var("refresh_from") }}' as date)
+            and cast('{{ var("refresh_to", var("refresh_from")) }}' as date)
+        {% endif %}
+
+),
+
+{% endif %}
 events as (
 
-    select * from {{ ref('int_sessions_events_deduplicated') }}
+    select events.*
+    from {{ ref('int_sessions_events_deduplicated') }} as events
+    {% if is_incremental() %}
+        inner join touched_sessions
+            on events.session_id = touched_sessions.session_id
+    {% endif %}
 
 ),
 
@@ -20,6 +54,9 @@ first_client_events as (
         session_id,
         anonymous_id,
         traffic_source,
+        utm_source,
+        utm_medium,
+        utm_campaign,
         device,
         row_number() over (
             partition by session_id
@@ -78,7 +115,8 @@ steps as (
                 when event_source = 'server' and event_name = 'purchase'
                     then occurred_at
             end
-        ) as first_purchase_at
+        ) as first_purchase_at,
+        max(commit_seq) as last_commit_seq
 
     from events
     group by 1
@@ -95,6 +133,9 @@ final as (
         ---------- strings
         coalesce(attribution.traffic_source, 'unknown') as traffic_source,
         coalesce(attribution.device, 'unknown') as device,
+        attribution.utm_source,
+        attribution.utm_medium,
+        attribution.utm_campaign,
         ---------- booleans
         steps.customer_id is not null as is_signed_in,
         steps.viewed_item_list = 1 as has_viewed_item_list,
@@ -105,6 +146,8 @@ final as (
         steps.purchases > 0 as has_purchased,
         ---------- numerics
         cast(steps.client_events as {{ dbt.type_bigint() }}) as client_events,
+        cast(steps.last_commit_seq as {{ dbt.type_bigint() }})
+            as last_commit_seq,
         cast(steps.purchases as {{ dbt.type_bigint() }}) as purchases,
         cast(steps.purchase_value_minor as {{ dbt.type_bigint() }})
             as purchase_value_minor,

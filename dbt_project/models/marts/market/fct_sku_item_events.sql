@@ -2,18 +2,44 @@
 -- deduplicated on event_id, the first committed copy; DECISIONLOG.md §7):
 -- interest in a SKU at a moment, attributed to the SKU's price period in
 -- effect when the event happened. Items carry the SKU id as item_id.
+--
+-- Incremental (DECISIONLOG.md §15): a run adds the items of events committed
+-- after the newest commit here (an event id already here is a copy and is
+-- skipped), and rebuilds the events on refresh_from..refresh_to when a run
+-- asks for those days. A price backdated before events already here would
+-- need a full refresh: the store only sets prices from now on.
+{{ config(
+    materialized='incremental',
+    unique_key='event_item_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+) }}
 
 with
 
 events as (
 
     select * from {{ ref('stg_lake__storefront_events') }}
+    {% if is_incremental() %}
+        where
+            commit_seq > (
+                select coalesce(max(commit_seq), 0) from {{ this }}
+            )
+            {% if var('refresh_from', none) is not none %}
+                or occurred_date between
+                cast('{{ var("refresh_from") }}' as date)
+                and cast('{{ var("refresh_to", var("refresh_from")) }}' as date)
+            {% endif %}
+    {% endif %}
 
 ),
 
 event_items as (
 
     select * from {{ ref('stg_lake__storefront_event_items') }}
+    {% if is_incremental() %}
+        where event_id in (select events.event_id from events)
+    {% endif %}
 
 ),
 
@@ -63,7 +89,8 @@ items as (
         first_item_copies.quantity,
         first_item_copies.price_minor,
         first_copies.occurred_at,
-        first_copies.occurred_date
+        first_copies.occurred_date,
+        first_copies.commit_seq
 
     from first_copies
     inner join first_item_copies
@@ -71,6 +98,15 @@ items as (
     where
         first_copies.copy_no = 1
         and first_item_copies.copy_no = 1
+        {% if is_incremental() %}
+            -- a copy of an event already here, committed again later
+            and not exists (
+                select 1 from {{ this }} as already
+                where
+                    already.event_id = first_copies.event_id
+                    and already.commit_seq < first_copies.commit_seq
+            )
+        {% endif %}
 
 ),
 
@@ -88,6 +124,7 @@ final as (
         ---------- numerics
         cast(items.quantity as {{ dbt.type_bigint() }}) as quantity,
         items.price_minor,
+        items.commit_seq,
         ---------- dates
         items.occurred_date,
         ---------- timestamps

@@ -13,12 +13,6 @@ sessions as (
 
 ),
 
-session_utms as (
-
-    select * from {{ ref('int_sessions_attributed_to_utm') }}
-
-),
-
 order_lines as (
 
     select * from {{ ref('fct_market_order_lines') }}
@@ -31,12 +25,10 @@ attributed_sessions as (
         sessions.session_id,
         sessions.started_date,
         sessions.traffic_source,
-        coalesce(session_utms.utm_source, '(none)') as utm_source,
-        coalesce(session_utms.utm_medium, '(none)') as utm_medium
+        coalesce(sessions.utm_source, '(none)') as utm_source,
+        coalesce(sessions.utm_medium, '(none)') as utm_medium
 
     from sessions
-    left join session_utms
-        on sessions.session_id = session_utms.session_id
 
 ),
 
