@@ -1,5 +1,6 @@
 # Two commands set everything up on a fresh machine:
-#   make demo   builds the demo store (six simulated months) once and serves the API
+#   make demo   builds the demo store (six simulated months) once, materializes the pipeline, and serves
+#               the API, Dagster (with its daemon) and the dashboards until Ctrl-C
 #   make test   installs everything and runs the whole test suite
 PY ?= python3
 VENV := .venv
@@ -19,12 +20,16 @@ $(BIN)/emporium: pyproject.toml
 install: $(BIN)/emporium
 
 demo: install
-	test -f data/store.duckdb || $(BIN)/emporium demo build --data-dir data
-	$(BIN)/emporium serve --data-dir data
+	$(BIN)/emporium demo up --data-dir data
+
+# sqlfluff's dbt templater compiles the project, which needs a warehouse path (never written).
+SQLFLUFF := cd dbt_project && PATH=$(CURDIR)/$(BIN):$$PATH DBT_PROFILES_DIR=. DBT_TARGET_PATH=$(CURDIR)/.sqlfluff-target \
+	EMPORIUM_WAREHOUSE=$(CURDIR)/.sqlfluff-target/warehouse.duckdb $(CURDIR)/$(BIN)/sqlfluff
 
 test: install
 	$(BIN)/ruff check .
-	$(BIN)/mypy transactional
+	$(BIN)/mypy transactional pipelines
+	mkdir -p .sqlfluff-target && $(SQLFLUFF) lint models tests --processes 2
 	$(BIN)/pytest
 
 test-unit: install
@@ -39,7 +44,8 @@ test-e2e: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy transactional
+	$(BIN)/mypy transactional pipelines
+	mkdir -p .sqlfluff-target && $(SQLFLUFF) lint models tests --processes 2
 
 bench: install
 	command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)

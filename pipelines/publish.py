@@ -9,8 +9,9 @@ publication or the new one, never a half-written file; a connection opened
 before the rename keeps reading the old file, which is why readers key their
 caches on ``marts_version`` and reopen when it changes.
 
-Only tables are copied: staging and intermediate models are views over the
-Parquet lake and mean nothing outside the warehouse.
+Only the marts layer is copied (``fct_*``, ``mart_*``, ``dim_*`` tables):
+staging and most intermediate models are views over the Parquet lake, and an
+intermediate table kept for incremental builds is working state, not a mart.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def _sql_str(value: str) -> str:
 
 
 def publish_marts(warehouse: Path, marts: Path, *, manifest: dict[str, Any]) -> Publication:
-    """Copy every table of the warehouse's main schema into a new file and atomically replace ``marts``.
+    """Copy the marts-layer tables of the warehouse into a new file and atomically replace ``marts``.
 
     ``manifest`` is the lake manifest the warehouse was built from; its snapshot id,
     commit sequence and time are recorded in ``_publication`` so that every page
@@ -63,6 +64,7 @@ def publish_marts(warehouse: Path, marts: Path, *, manifest: dict[str, Any]) -> 
     publication_id = f"pub_{uuid.uuid4().hex}"
     con = duckdb.connect()
     try:
+        con.execute("set enable_progress_bar = false")
         con.execute(f"attach {_sql_str(str(warehouse))} as w (read_only)")
         con.execute(f"attach {_sql_str(str(tmp))} as m")
         names = [
@@ -70,7 +72,8 @@ def publish_marts(warehouse: Path, marts: Path, *, manifest: dict[str, Any]) -> 
             for r in con.execute(
                 "select table_name from information_schema.tables "
                 "where table_catalog = 'w' and table_schema = 'main' and table_type = 'BASE TABLE' "
-                "order by table_name"
+                "and (table_name like 'fct\\_%' escape '\\' or table_name like 'mart\\_%' escape '\\' "
+                "or table_name like 'dim\\_%' escape '\\') order by table_name"
             ).fetchall()
         ]
         if not names:

@@ -201,6 +201,71 @@ def demo_seed(data_dir: str | None = DataDir) -> None:
     console.print(f"seeded {result['skus']} SKUs in {result['warehouses']} warehouses; API keys in {path}")
 
 
+@demo_app.command("up")
+def demo_up(
+    data_dir: str | None = DataDir,
+    months: int = typer.Option(6, min=1, max=36, help="Months to simulate when the store is built."),
+    rebuild: bool = typer.Option(False, help="Start over: a new store, lake, warehouse, marts and Dagster."),
+    api_port: int = typer.Option(8000, min=1, max=65535, help="API server port."),
+    dagster_port: int = typer.Option(3000, min=1, max=65535, help="Dagster webserver port."),
+    dashboards_port: int = typer.Option(8501, min=1, max=65535, help="Dashboards port."),
+) -> None:
+    """The whole demo on loopback: build the store once, materialize every asset, then serve the API,
+    Dagster (webserver + daemon: schedules and sensors run) and the dashboards until Ctrl-C.
+
+    A second run reuses the built store and marts (--rebuild starts over).
+    """
+    import signal
+    import subprocess
+
+    from transactional.cli.stack import BIN, Stack, reset
+    from transactional.storage.database import LOCK_FILE, STORE_FILE, StoreLock, StoreLocked
+
+    settings = _settings(data_dir)
+    root = settings.data_dir.resolve()
+    ports = {api_port, dagster_port, dashboards_port}
+    if len(ports) != 3:
+        raise fail("--api-port, --dagster-port and --dashboards-port must differ")
+    lock = StoreLock(root / LOCK_FILE)
+    try:
+        lock.acquire("emporium demo up (check)")
+    except StoreLocked as exc:
+        raise fail(exc.detail) from None
+    lock.release()
+    if rebuild:
+        reset(root)
+    if not (root / STORE_FILE).exists():
+        console.print(f"building the demo store in {root} ({months} months) ...")
+        built = subprocess.run(
+            [str(BIN / "emporium"), "demo", "build", "--data-dir", str(root), "--months", str(months)]
+        )
+        if built.returncode != 0:
+            raise fail("the demo build failed", built.returncode)
+    else:
+        console.print(f"reusing the demo store in {root} (--rebuild to start over)")
+    stack = Stack(root, api_port=api_port, dagster_port=dagster_port, dashboards_port=dashboards_port,
+                  say=console.print)  # fmt: skip
+    stack.prepare_dagster_home()
+
+    def on_term(*_: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_term)
+    try:
+        if not (root / "marts.duckdb").exists():
+            stack.materialize()
+        stack.define_services()
+        stack.start()
+        console.print("[bold]all up[/] — Ctrl-C stops everything")
+        stack.wait()
+    except KeyboardInterrupt:
+        console.print("stopping ...")
+    except RuntimeError as exc:
+        stack.stop()
+        raise fail(str(exc)) from None
+    stack.stop()
+
+
 @demo_app.command("build")
 def demo_build(
     data_dir: str | None = DataDir,

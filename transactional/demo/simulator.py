@@ -213,6 +213,8 @@ class Simulation:
                     totals[name] += result.body[name]
                 for order_id in result.body["expired_order_ids"]:
                     self.publish("order_expired", (order_id, result.body["as_of"]))
+                for order_id in result.body["hold_cancelled_order_ids"]:
+                    self.truth.hold_expired(order_id, result.body["as_of"])
         return dict(totals)
 
 

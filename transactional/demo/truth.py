@@ -8,6 +8,10 @@ by querying the store, and dated by the definitions of DECISIONLOG.md §5:
   day the order became paid; orders that never became paid are not sales;
 - a refund by the store-local day it succeeded; returns are refunded line
   amounts (net of tax), amount-only refunds count as returns too;
+- a paid order's card hold given back whole before anything shipped (a
+  cancellation, DECISIONLOG §5) is a return too, of the order's whole net
+  (its tax and shipping apart), by the store-local day the hold expired:
+  ``hold_expired``, from the totals ``order_paid`` was answered with;
 - orders placed, cancelled and expired by the store-local day it happened;
 - sessions and funnel steps by the store-local day the session started.
 """
@@ -39,6 +43,8 @@ DAY_MEASURES = (
     "returns_minor",
     "refunded_tax_minor",
     "refunded_shipping_minor",
+    "cancellations",
+    "cancelled_minor",
     "sessions",
     "customers_registered",
 )
@@ -57,6 +63,8 @@ class GroundTruth:
     units_by_sku: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     payments_by_method: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     events: int = 0
+    # Totals of the orders paid by card, as answered at payment: what comes back if the hold expires.
+    card_sales: dict[str, dict[str, int]] = field(default_factory=dict)
 
     def day_of(self, instant: datetime) -> date:
         return instant.astimezone(ZoneInfo(self.timezone)).date()
@@ -82,6 +90,25 @@ class GroundTruth:
         for line in order["lines"]:
             self.units_by_sku[line["sku_id"]] += line["quantity"]
         self.payments_by_method[method] += 1
+        if method == "card":
+            self.card_sales[order["order_id"]] = {
+                k: order[k] for k in ("net_minor", "tax_minor", "shipping_minor", "total_minor")
+            }
+
+    def hold_expired(self, order_id: str, at: datetime) -> None:
+        """A card-paid order's hold ran out before anything shipped: the order is cancelled and the
+        whole sale comes back as a cancellation, a return of its net on the day of the expiry.
+
+        Only for a hold given back whole (nothing captured); the simulator must call it for each
+        order its due work cancelled (see DECISIONLOG §5, cancellations).
+        """
+        sale = self.card_sales.pop(order_id)  # a KeyError: not a card sale, or counted twice
+        self.add(
+            at,
+            cancellations=1,
+            cancelled_minor=sale["total_minor"],
+            returns_minor=sale["net_minor"],
+        )
 
     def refund(self, refund: dict[str, Any], at: datetime) -> None:
         self.add(

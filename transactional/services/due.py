@@ -83,6 +83,7 @@ def run_due(
         "orders_expired": min(len(due), limit),
         "expired_order_ids": [o["order_id"] for o in due[:limit]],
         "authorizations_expired": holds["authorizations_expired"],
+        "hold_cancelled_order_ids": holds["cancelled_order_ids"],
         "orders_completed": min(len(closing), limit),
         "more_due": len(due) > limit or holds["more_due"] or len(closing) > limit,
         "as_of": uow.now,

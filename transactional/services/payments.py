@@ -1247,6 +1247,7 @@ def expire_authorizations(uow: UnitOfWork, *, limit: int) -> dict[str, Any]:
             if order is not None and order["status"] in open_orders:
                 due.append(row)
     due.sort(key=lambda r: (r["expires_at"], r["payment_id"]))
+    cancelled: list[str] = []
     for row in due[:limit]:
         new, step = pay.expire_authorization(_payment(row), now=uow.now)
         row = _apply(uow, row, new, step, fee_minor=0)
@@ -1268,12 +1269,18 @@ def expire_authorizations(uow: UnitOfWork, *, limit: int) -> dict[str, Any]:
                 actor=SYSTEM,
                 cancelled_at=uow.now,
             )
+            cancelled.append(order["order_id"])
         else:
             uow.update(
                 "orders", order["order_id"], attention_code="authorization_expired", attention_at=uow.now
             )
         uow.audit("payment.expired", "payment", row["payment_id"], order_id=row["order_id"])
-    return {"authorizations_expired": min(len(due), limit), "more_due": len(due) > limit}
+    return {
+        "authorizations_expired": min(len(due), limit),
+        # Paid orders cancelled because their hold ran out: a sale reversed (DECISIONLOG.md §19).
+        "cancelled_order_ids": cancelled,
+        "more_due": len(due) > limit,
+    }
 
 
 def _require_customer(order: Row) -> str:

@@ -4,7 +4,7 @@
 -- here too (DECISIONLOG.md §7). Refund events carry the order's session but
 -- happen long after it, so they are no part of a session.
 --
--- Incremental (DECISIONLOG.md §15): the event journal only grows, so each run
+-- Incremental (DECISIONLOG.md §18): the event journal only grows, so each run
 -- appends the events committed after the newest commit already here whose
 -- event_id is not here yet. That keeps "the first committed copy wins" exact,
 -- and late events (occurred days ago, committed now) are never missed.
@@ -69,12 +69,12 @@ deduplicated as (
         copy_no = 1
         and session_id is not null
         and event_name <> 'refund'
-        {% if is_incremental() %}
-            and not exists (
-                select 1 from {{ this }} as already
-                where already.event_id = ranked.event_id
-            )
-        {% endif %}
+    {% if is_incremental() %}
+        and not exists (
+            select 1 from {{ this }} as already
+            where already.event_id = ranked.event_id
+        )
+    {% endif %}
 
 )
 

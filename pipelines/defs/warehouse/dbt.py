@@ -8,7 +8,7 @@ The models are not partitioned: the heavy ones are incremental on the commit
 sequence (a late event is picked up whatever day it belongs to), so a run's
 unit of work is "what was committed since the last run", not a day. A run can
 also rebuild chosen days (``refresh_from``/``refresh_to``: a backfill) or
-everything (``full_refresh``), always as ONE dbt invocation (DECISIONLOG.md §15).
+everything (``full_refresh``), always as ONE dbt invocation (DECISIONLOG.md §18).
 """
 
 import os

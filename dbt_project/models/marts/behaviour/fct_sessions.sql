@@ -6,7 +6,7 @@
 -- per paid order, keyed on the order id as transaction_id), so funnel
 -- purchases are paid orders (BEY-7, DECISIONLOG.md §7).
 --
--- Incremental (DECISIONLOG.md §15): a run rebuilds only the sessions that got
+-- Incremental (DECISIONLOG.md §18): a run rebuilds only the sessions that got
 -- an event committed after the newest commit the table has seen (a late event
 -- reopens its session), plus every session with an event on the days
 -- refresh_from..refresh_to when a run asks for them (a backfill).

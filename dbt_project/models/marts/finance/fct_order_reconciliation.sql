@@ -1,8 +1,10 @@
 -- Grain: one order that is a sale (became paid) or that the ledger touched.
 -- Reconciles like with like, per order (DECISIONLOG.md §5, §7): the sales
--- marts' figure is what a sale is worth to the customer after refunds,
--- Σ line (gross − discounts + tax) + shipping − Σ refunded (returns, their
--- tax and refunded shipping), 0 for an order that never became paid; the
+-- marts' figure is what a sale is worth to the customer after refunds and
+-- cancellations, Σ line (gross − discounts + tax) + shipping − Σ refunded
+-- (refund returns, their tax and refunded shipping) − Σ cancelled (the sale's
+-- card holds given back, int_cancellations_dated: revenue, tax and shipping),
+-- 0 for an order that never became paid; the
 -- ledger's figure is what it recognized for the order at capture, less what
 -- it booked as refunded, plus the card hold still open (customer_receivable,
 -- e.g. a capture declined after the goods left). An order never paid whose
@@ -36,6 +38,12 @@ refunds as (
 
 ),
 
+cancellations as (
+
+    select * from {{ ref('int_cancellations_dated') }}
+
+),
+
 ledger_lines as (
 
     select * from {{ ref('fct_ledger_lines') }}
@@ -60,6 +68,20 @@ returned as (
         sum(returns_minor + returned_tax_minor) as returned_minor
 
     from returns
+    -- Cancellation rows carry revenue and tax only; the whole cancelled
+    -- amount, shipping included, comes from the cancellations themselves.
+    where return_kind = 'refund'
+    group by 1
+
+),
+
+cancelled as (
+
+    select
+        order_id,
+        sum(revenue_minor + tax_minor + shipping_minor) as cancelled_minor
+
+    from cancellations
     group by 1
 
 ),
@@ -134,6 +156,11 @@ joined as (
                     + coalesce(refunded_shipping.refunded_shipping_minor, 0)
             else 0
         end as sales_refunded_minor,
+        case
+            when orders.paid_at is not null
+                then coalesce(cancelled.cancelled_minor, 0)
+            else 0
+        end as sales_cancelled_minor,
         coalesce(booked.ledger_captured_minor, 0) as ledger_captured_minor,
         coalesce(booked.ledger_refunded_minor, 0) as ledger_refunded_minor,
         coalesce(booked.ledger_open_hold_minor, 0) as ledger_open_hold_minor
@@ -145,6 +172,8 @@ joined as (
         on orders.order_id = returned.order_id
     left join refunded_shipping
         on orders.order_id = refunded_shipping.order_id
+    left join cancelled
+        on orders.order_id = cancelled.order_id
     left join booked
         on orders.order_id = booked.order_id
     where
@@ -157,7 +186,8 @@ figures as (
 
     select
         *,
-        sales_total_minor - sales_refunded_minor as sales_figure_minor,
+        sales_total_minor - sales_refunded_minor - sales_cancelled_minor
+            as sales_figure_minor,
         ledger_captured_minor - ledger_refunded_minor + ledger_open_hold_minor
             as ledger_figure_minor
 
@@ -181,6 +211,7 @@ final as (
         ---------- numerics
         cast(sales_total_minor as {{ dbt.type_bigint() }}) as sales_total_minor,
         cast(sales_refunded_minor as {{ dbt.type_bigint() }}) as sales_refunded_minor,
+        cast(sales_cancelled_minor as {{ dbt.type_bigint() }}) as sales_cancelled_minor,
         cast(sales_figure_minor as {{ dbt.type_bigint() }}) as sales_figure_minor,
         cast(ledger_captured_minor as {{ dbt.type_bigint() }}) as ledger_captured_minor,
         cast(ledger_refunded_minor as {{ dbt.type_bigint() }}) as ledger_refunded_minor,

@@ -3,7 +3,7 @@
 -- interest in a SKU at a moment, attributed to the SKU's price period in
 -- effect when the event happened. Items carry the SKU id as item_id.
 --
--- Incremental (DECISIONLOG.md §15): a run adds the items of events committed
+-- Incremental (DECISIONLOG.md §18): a run adds the items of events committed
 -- after the newest commit here (an event id already here is a copy and is
 -- skipped), and rebuilds the events on refresh_from..refresh_to when a run
 -- asks for those days. A price backdated before events already here would
@@ -98,15 +98,15 @@ items as (
     where
         first_copies.copy_no = 1
         and first_item_copies.copy_no = 1
-        {% if is_incremental() %}
-            -- a copy of an event already here, committed again later
-            and not exists (
-                select 1 from {{ this }} as already
-                where
-                    already.event_id = first_copies.event_id
-                    and already.commit_seq < first_copies.commit_seq
-            )
-        {% endif %}
+    {% if is_incremental() %}
+        -- a copy of an event already here, committed again later
+        and not exists (
+            select 1 from {{ this }} as already
+            where
+                already.event_id = first_copies.event_id
+                and already.commit_seq < first_copies.commit_seq
+        )
+    {% endif %}
 
 ),
 

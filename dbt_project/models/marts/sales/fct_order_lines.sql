@@ -1,6 +1,9 @@
 -- Grain: one order line of a paid order (an order that became paid is a sale,
 -- dated by the store-local day of paid_at; DECISIONLOG.md §5). Removed lines
--- (an order modified before payment) are not part of the sale.
+-- (an order modified before payment) are not part of the sale. Returns are
+-- the line's lifetime returns of both kinds (fct_returns.return_kind): refunds
+-- by lines, and cancellations by lines (the sale's card hold given back before
+-- anything was captured, int_cancellation_lines_allocated).
 
 with
 
@@ -19,6 +22,25 @@ order_lines as (
 line_returns as (
 
     select * from {{ ref('int_refund_lines_aggregated_to_order_lines') }}
+
+),
+
+cancellation_lines as (
+
+    select * from {{ ref('int_cancellation_lines_allocated') }}
+
+),
+
+line_cancellations as (
+
+    select
+        order_line_id,
+        cast(sum(quantity) as {{ dbt.type_bigint() }}) as quantity_cancelled,
+        cast(sum(revenue_minor) as {{ dbt.type_bigint() }}) as cancelled_minor,
+        cast(sum(tax_minor) as {{ dbt.type_bigint() }}) as cancelled_tax_minor
+
+    from cancellation_lines
+    group by 1
 
 ),
 
@@ -44,14 +66,17 @@ paid_lines as (
         ---------- numerics
         order_lines.line_no,
         order_lines.quantity,
-        coalesce(line_returns.quantity_returned, 0) as quantity_returned,
+        coalesce(line_returns.quantity_returned, 0)
+        + coalesce(line_cancellations.quantity_cancelled, 0) as quantity_returned,
         order_lines.unit_price_minor,
         order_lines.unit_cost_minor,
         order_lines.gross_minor,
         order_lines.discount_minor,
-        coalesce(line_returns.returns_minor, 0) as returns_minor,
+        coalesce(line_returns.returns_minor, 0)
+        + coalesce(line_cancellations.cancelled_minor, 0) as returns_minor,
         order_lines.tax_minor,
-        coalesce(line_returns.returned_tax_minor, 0) as returned_tax_minor,
+        coalesce(line_returns.returned_tax_minor, 0)
+        + coalesce(line_cancellations.cancelled_tax_minor, 0) as returned_tax_minor,
         ---------- timestamps
         orders.placed_at,
         orders.paid_at,
@@ -62,6 +87,8 @@ paid_lines as (
         on order_lines.order_id = orders.order_id
     left join line_returns
         on order_lines.order_line_id = line_returns.order_line_id
+    left join line_cancellations
+        on order_lines.order_line_id = line_cancellations.order_line_id
     where
         orders.paid_at is not null
         and order_lines.order_line_status <> 'removed'

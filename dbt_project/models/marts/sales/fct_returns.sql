@@ -1,9 +1,13 @@
 -- Grain: one refunded order line of a refund by lines, or one amount-only
--- refund (order_line_id null). Returns are refunded amounts net of tax; an
--- amount-only refund counts as a return too (DECISIONLOG.md §5). Dated by the
--- store-local day the refund succeeded. Only refunds of sales (orders that
--- became paid) are returns: money given back for an order that expired while
--- its payment was being secured never was a sale.
+-- refund (order_line_id null), or one order line of a cancellation (a sale's
+-- card hold given back by a void or an expiry, int_cancellations_dated), or
+-- one order-level cancellation after a partial capture (order_line_id null).
+-- return_kind says which: 'refund' | 'cancellation'. Returns are amounts net
+-- of tax; an amount-only refund counts as a return too (DECISIONLOG.md §5).
+-- A refund is dated by the store-local day it succeeded, a cancellation by
+-- the day of the ledger's release posting. Only give-backs of sales (orders
+-- that became paid) are returns: money given back for an order that expired
+-- while its payment was being secured never was a sale.
 
 with
 
@@ -19,6 +23,18 @@ refund_lines as (
 
 ),
 
+cancellations as (
+
+    select * from {{ ref('int_cancellations_dated') }}
+
+),
+
+cancellation_lines as (
+
+    select * from {{ ref('int_cancellation_lines_allocated') }}
+
+),
+
 paid_orders as (
 
     select order_id from {{ ref('stg_lake__orders') }}
@@ -29,7 +45,10 @@ paid_orders as (
 by_lines as (
 
     select
+        'refund' as return_kind,
+        refund_id as source_id,
         refund_id,
+        {{ dbt.safe_cast('null', dbt.type_string()) }} as cancellation_id,
         order_id,
         order_line_id,
         quantity,
@@ -45,7 +64,10 @@ by_lines as (
 amount_only as (
 
     select
+        'refund' as return_kind,
+        refund_id as source_id,
         refund_id,
+        {{ dbt.safe_cast('null', dbt.type_string()) }} as cancellation_id,
         order_id,
         {{ dbt.safe_cast('null', dbt.type_string()) }} as order_line_id,
         {{ dbt.safe_cast('0', 'bigint') }} as quantity,
@@ -59,11 +81,56 @@ amount_only as (
 
 ),
 
+cancelled_lines as (
+
+    select
+        'cancellation' as return_kind,
+        cancellation_id as source_id,
+        {{ dbt.safe_cast('null', dbt.type_string()) }} as refund_id,
+        cancellation_id,
+        order_id,
+        order_line_id,
+        quantity,
+        revenue_minor as returns_minor,
+        tax_minor as returned_tax_minor,
+        cancelled_at as refunded_at,
+        cancelled_date as refunded_date
+
+    from cancellation_lines
+
+),
+
+-- After a partial capture the ledger's remainder has no per-line split: the
+-- cancellation is one order-level row, like an amount-only refund.
+cancelled_amount as (
+
+    select
+        'cancellation' as return_kind,
+        cancellation_id as source_id,
+        {{ dbt.safe_cast('null', dbt.type_string()) }} as refund_id,
+        cancellation_id,
+        order_id,
+        {{ dbt.safe_cast('null', dbt.type_string()) }} as order_line_id,
+        {{ dbt.safe_cast('0', 'bigint') }} as quantity,
+        revenue_minor as returns_minor,
+        tax_minor as returned_tax_minor,
+        cancelled_at as refunded_at,
+        cancelled_date as refunded_date
+
+    from cancellations
+    where not is_by_lines
+
+),
+
 unioned as (
 
     select * from by_lines
     union all
     select * from amount_only
+    union all
+    select * from cancelled_lines
+    union all
+    select * from cancelled_amount
 
 ),
 
@@ -71,10 +138,13 @@ final as (
 
     select
         ---------- ids
-        {{ dbt.concat(["refund_id", "':'", "coalesce(order_line_id, 'amount')"]) }} as return_id,
+        {{ dbt.concat(["source_id", "':'", "coalesce(order_line_id, 'amount')"]) }} as return_id,
         refund_id,
+        cancellation_id,
         order_id,
         order_line_id,
+        ---------- strings
+        return_kind,
         ---------- booleans
         order_line_id is not null as is_by_lines,
         ---------- numerics
