@@ -9,7 +9,7 @@ export DO_NOT_TRACK := 1
 export DAGSTER_DISABLE_TELEMETRY := 1
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install demo test test-unit test-integration test-e2e lint bench clean
+.PHONY: install browser demo test test-unit test-integration test-e2e lint bench clean
 
 $(BIN)/emporium: pyproject.toml
 	$(PY) -m pip install --quiet --disable-pip-version-check uv==0.13.9
@@ -26,7 +26,11 @@ demo: install
 SQLFLUFF := cd dbt_project && PATH=$(CURDIR)/$(BIN):$$PATH DBT_PROFILES_DIR=. DBT_TARGET_PATH=$(CURDIR)/.sqlfluff-target \
 	EMPORIUM_WAREHOUSE=$(CURDIR)/.sqlfluff-target/warehouse.duckdb $(CURDIR)/$(BIN)/sqlfluff
 
-test: install
+# The browser tests drive Debian's Chromium (never a downloaded browser: no network at run time).
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+test: install browser
 	$(BIN)/ruff check .
 	$(BIN)/mypy transactional pipelines
 	mkdir -p .sqlfluff-target && $(SQLFLUFF) lint models tests --processes 2

@@ -51,12 +51,14 @@ def _sql_str(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def publish_marts(warehouse: Path, marts: Path, *, manifest: dict[str, Any]) -> Publication:
+def publish_marts(
+    warehouse: Path, marts: Path, *, manifest: dict[str, Any], currency: str | None = None
+) -> Publication:
     """Copy the marts-layer tables of the warehouse into a new file and atomically replace ``marts``.
 
     ``manifest`` is the lake manifest the warehouse was built from; its snapshot id,
     commit sequence and time are recorded in ``_publication`` so that every page
-    can say how fresh its data is.
+    can say how fresh its data is, with the store's ``currency`` for money.
     """
     started = time.perf_counter()
     marts.parent.mkdir(parents=True, exist_ok=True)
@@ -86,10 +88,10 @@ def publish_marts(warehouse: Path, marts: Path, *, manifest: dict[str, Any]) -> 
         con.execute(
             f"create table m.{PUBLICATION_TABLE} ("
             "publication_id varchar, published_at timestamptz, snapshot_id varchar, commit_seq bigint, "
-            "snapshot_created_at timestamptz, store_timezone varchar, tables integer)"
+            "snapshot_created_at timestamptz, store_timezone varchar, currency varchar, tables integer)"
         )
         con.execute(
-            f"insert into m.{PUBLICATION_TABLE} values (?, ?, ?, ?, ?, ?, ?)",
+            f"insert into m.{PUBLICATION_TABLE} values (?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 publication_id,
                 datetime.now(UTC),
@@ -97,6 +99,7 @@ def publish_marts(warehouse: Path, marts: Path, *, manifest: dict[str, Any]) -> 
                 manifest.get("commit_seq"),
                 manifest.get("created_at"),
                 manifest.get("timezone"),
+                currency,
                 len(tables),
             ],
         )

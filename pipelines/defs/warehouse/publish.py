@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
+import duckdb
 
 from pipelines.defs.warehouse.dbt import emporium_dbt_models
 from pipelines.publish import PUBLICATION_TABLE, publish_marts
@@ -19,6 +20,17 @@ CORE_FACTS = ("fct_order_lines", "fct_payments", "fct_ledger_lines", "fct_stock_
 
 def _max_age() -> timedelta:
     return timedelta(hours=float(os.environ.get("EMPORIUM_MARTS_MAX_AGE_HOURS", "26")))
+
+
+def _currency(store: StoreResource, manifest: dict[str, Any]) -> str | None:
+    """The store's currency from the snapshot's store table (dashboards format money with it)."""
+    path = store.lake_path / manifest["tables"]["store"]["file"]
+    con = duckdb.connect()
+    try:
+        row = con.execute("select currency from read_parquet(?) limit 1", [str(path)]).fetchone()
+    finally:
+        con.close()
+    return str(row[0]) if row else None
 
 
 @dg.asset(
@@ -51,7 +63,12 @@ def published_marts(store: StoreResource, warehouse: WarehouseResource) -> Any:
     manifest = lake.read_manifest(store.lake_path)
     if manifest is None:
         raise RuntimeError(f"no lake manifest in {store.lake_path}: take a snapshot first")
-    publication = publish_marts(Path(warehouse.warehouse_path), Path(warehouse.marts_path), manifest=manifest)
+    publication = publish_marts(
+        Path(warehouse.warehouse_path),
+        Path(warehouse.marts_path),
+        manifest=manifest,
+        currency=_currency(store, manifest),
+    )
     yield dg.MaterializeResult(
         metadata={
             "publication_id": publication.publication_id,
