@@ -173,7 +173,9 @@ def bench(data_dir: Path, label: str, orders: int, event_batches: int) -> dict[s
     server = LiveServer(data_dir, free_port()).start()
     try:
         trade = an_hour_of_trade(server, keys, orders, event_batches)
-        hourly = run_pipeline(data_dir, home, server.url, keys["pipeline"], {"full_history_tests": False})
+        hourly = run_pipeline(
+            data_dir, home, server.url, keys["pipeline"], {"full_history_tests": False, "unit_tests": False}
+        )
     finally:
         server.terminate()
     return {
@@ -239,13 +241,19 @@ def main() -> None:
     parser.add_argument("--label", required=True)
     parser.add_argument("--orders", type=int, default=400)
     parser.add_argument("--event-batches", type=int, default=40, help="batches of 250 clickstream events")
+    parser.add_argument(
+        "--keep", type=Path, help="work in this new dir and keep it (e.g. for the dashboards bench)"
+    )
     args = parser.parse_args()
     if bool(args.store) == args.build:
         parser.error("give either --store DIR or --build")
     os.environ.setdefault("DO_NOT_TRACK", "1")
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+    if args.keep is not None and args.keep.exists():
+        parser.error(f"--keep {args.keep} exists")
     with tempfile.TemporaryDirectory(prefix="bench-pipeline-") as tmp:
-        data_dir = Path(tmp)
+        data_dir = args.keep or Path(tmp)
+        data_dir.mkdir(parents=True, exist_ok=True)
         if args.build:
             build_demo(BuildOptions(data_dir, months=args.months, days=args.days, scale=args.scale,
                                     end_date=date(2026, 11, 24)))  # fmt: skip

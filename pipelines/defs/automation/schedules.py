@@ -59,6 +59,6 @@ def hourly_refresh(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
     now = _store_now(context)
     return dg.RunRequest(
         run_key=f"hourly-{now.isoformat()}",
-        run_config={"ops": {DBT_OP: {"config": {"full_history_tests": False}}}},
+        run_config={"ops": {DBT_OP: {"config": {"full_history_tests": False, "unit_tests": False}}}},
         tags={"emporium/refresh": "hourly"},
     )

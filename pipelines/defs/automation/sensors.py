@@ -34,7 +34,11 @@ def new_snapshot_sensor(context: dg.SensorEvaluationContext, store: StoreResourc
         run_requests=[
             dg.RunRequest(
                 run_key=manifest["snapshot_id"],
-                run_config={"ops": {"emporium_dbt_models": {"config": {"full_history_tests": False}}}},
+                run_config={
+                    "ops": {
+                        "emporium_dbt_models": {"config": {"full_history_tests": False, "unit_tests": False}}
+                    }
+                },
             )
         ],
         cursor=manifest["snapshot_id"],

@@ -66,9 +66,11 @@ class RefreshConfig(dg.Config):
     refresh_from: str | None = None  # store-local day (YYYY-MM-DD): incremental models rebuild from here
     refresh_to: str | None = None  # last day to rebuild (default: refresh_from)
     full_refresh: bool = False  # rebuild every incremental model from the whole lake
-    # The hourly refresh skips the tests that scan the whole event history (tag full_history);
-    # the daily refresh and any manual run keep them.
+    # The hourly refresh skips the tests that scan the whole event history (tag full_history)
+    # and the unit tests (they test the SQL, which only changes with a deploy, not with data);
+    # the daily refresh and any manual run keep both.
     full_history_tests: bool = True
+    unit_tests: bool = True
 
 
 def dbt_args(config: RefreshConfig) -> list[str]:
@@ -86,6 +88,8 @@ def dbt_args(config: RefreshConfig) -> list[str]:
         args.append("--full-refresh")
     if not config.full_history_tests:
         args += ["--exclude", "tag:full_history"]
+    if not config.unit_tests:
+        args += ["--exclude-resource-type", "unit_test"]
     return args
 
 

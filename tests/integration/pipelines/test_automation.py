@@ -39,7 +39,7 @@ def test_hourly_refresh_takes_new_commits_without_full_history_tests(defs: dg.De
         scheduled_execution_time=datetime(2026, 11, 20, 3, 5, tzinfo=UTC)
     ) as context:
         request = hourly_refresh(context)
-    assert _dbt_config(request) == {"full_history_tests": False}
+    assert _dbt_config(request) == {"full_history_tests": False, "unit_tests": False}
     assert defs.resolve_schedule_def("hourly_refresh").cron_schedule == "5 * * * *"
 
 
@@ -72,6 +72,7 @@ def test_run_config_becomes_dbt_arguments_and_bad_days_are_refused() -> None:
         == '{"refresh_from":"2026-11-01","refresh_to":"2026-11-01"}'
     )
     assert dbt_args(RefreshConfig(full_refresh=True)) == ["build", "--full-refresh"]
+    assert dbt_args(RefreshConfig(unit_tests=False)) == ["build", "--exclude-resource-type", "unit_test"]
     for bad in (
         RefreshConfig(refresh_from="2026-11-31"),
         RefreshConfig(refresh_from="yesterday"),
