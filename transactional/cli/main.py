@@ -250,6 +250,13 @@ def demo_up(
     def on_term(*_: Any) -> None:
         raise KeyboardInterrupt
 
+    def stop() -> None:
+        # A second Ctrl-C or SIGTERM must not cut the orderly stop short and leave servers running:
+        # each group gets SIGTERM, then SIGKILL after a bounded wait, whatever arrives meanwhile.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        stack.stop()
+
     signal.signal(signal.SIGTERM, on_term)
     try:
         if not (root / "marts.duckdb").exists():
@@ -261,9 +268,9 @@ def demo_up(
     except KeyboardInterrupt:
         console.print("stopping ...")
     except RuntimeError as exc:
-        stack.stop()
+        stop()
         raise fail(str(exc)) from None
-    stack.stop()
+    stop()
 
 
 @demo_app.command("build")

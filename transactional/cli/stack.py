@@ -91,13 +91,21 @@ class Stack:
         log = self.data_dir / "logs" / "first-materialization.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "wb") as out:
-            done = subprocess.run(
+            # Its own process group, like the services: `dagster job execute` starts step processes and
+            # dbt under it, and an interrupt must stop all of them, not only the parent (subprocess.run
+            # would SIGKILL the parent alone and leave dbt holding the warehouse's lock).
+            proc = subprocess.Popen(
                 ["nice", "-n", "10", str(BIN / "dagster"), "job", "execute", "-m", "pipelines.definitions",
                  "-j", "refresh_all"],
-                env=self.env(), cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
+                env=self.env(), cwd=REPO, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
-        if done.returncode != 0:
-            raise RuntimeError(f"the first materialization failed (exit {done.returncode}); see {log}")
+            try:
+                code = proc.wait()
+            except BaseException:
+                _stop_group(proc, timeout=30)
+                raise
+        if code != 0:
+            raise RuntimeError(f"the first materialization failed (exit {code}); see {log}")
         self.say(f"materialized in {time.monotonic() - started:.0f} s")
 
     def define_services(self) -> None:
@@ -154,14 +162,7 @@ class Stack:
             proc = service.proc
             if proc is None or proc.poll() is not None:
                 continue
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-                proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(5)
-            except ProcessLookupError:
-                pass
+            _stop_group(proc, timeout)
             self.say(f"stopped {service.name}")
 
     def wait(self) -> None:
@@ -170,6 +171,21 @@ class Stack:
             time.sleep(0.5)
         dead = [s.name for s in self.services if s.proc is not None and s.proc.poll() is not None]
         raise RuntimeError(f"{', '.join(dead)} stopped on its own; see the logs in {self.data_dir / 'logs'}")
+
+
+def _stop_group(proc: subprocess.Popen[bytes], timeout: float) -> None:
+    """SIGTERM the process group led by ``proc``, SIGKILL it if ``proc`` is not gone within ``timeout``."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait(5)
+    except ProcessLookupError:
+        proc.wait(5)
 
 
 def reset(data_dir: Path) -> None:

@@ -159,3 +159,21 @@ def wait_rendered(page: Any, after: int = 0, timeout_ms: float = 30_000, polling
         polling=polling,
     )
     return str(page.locator(".emporium-done").last.get_attribute("data-publication"))
+
+
+def assert_no_errors(page: Any, log: str = "") -> None:
+    """No Streamlit exception box and no error alert on the page (the server's log tail is the message)."""
+    assert page.locator('[data-testid="stException"]').count() == 0, log[-3000:]
+    assert page.locator('[data-testid="stAlertContentError"]').count() == 0, log[-3000:]
+
+
+def full_page_screenshot(page: Any, target: Path, width: int = 1440, height: int = 900) -> Path:
+    """A PNG of the whole page at ``width``; the viewport is back to ``width``×``height`` afterwards."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Streamlit scrolls inside its main block, so a "full page" is the viewport: grow it to the content.
+    content = page.evaluate("""() => document.querySelector('[data-testid="stMain"]').scrollHeight""")
+    page.set_viewport_size({"width": width, "height": min(int(content) + 80, 16_000)})
+    page.wait_for_timeout(300)  # the charts re-layout to the new viewport
+    page.screenshot(path=str(target), full_page=True)
+    page.set_viewport_size({"width": width, "height": height})
+    return target

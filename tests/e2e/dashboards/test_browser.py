@@ -15,7 +15,9 @@ from tests.e2e.dashboards.app_server import (
     PAGES,
     REPO,
     DashboardApp,
+    assert_no_errors,
     chromium,
+    full_page_screenshot,
     last_run,
     serve,
     wait_rendered,
@@ -42,20 +44,13 @@ def served(published_marts: Path, tmp_path_factory: pytest.TempPathFactory) -> I
 
 
 def _shot(page: Any, tmp_path: Path, name: str) -> None:
-    target = tmp_path / f"{name}.png"
-    # Streamlit scrolls inside its main block, so a "full page" is the viewport: grow it to the content.
-    height = page.evaluate("""() => document.querySelector('[data-testid="stMain"]').scrollHeight""")
-    page.set_viewport_size({"width": VIEWPORT["width"], "height": min(int(height) + 80, 16_000)})
-    page.wait_for_timeout(300)
-    page.screenshot(path=str(target), full_page=True)
-    page.set_viewport_size(VIEWPORT)
+    target = full_page_screenshot(page, tmp_path / f"{name}.png", VIEWPORT["width"], VIEWPORT["height"])
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shutil.copy(target, ARTIFACTS / target.name)
 
 
 def _no_errors(page: Any, app: DashboardApp) -> None:
-    assert page.locator('[data-testid="stException"]').count() == 0, app.log()[-3000:]
-    assert page.locator('[data-testid="stAlertContentError"]').count() == 0
+    assert_no_errors(page, app.log())
 
 
 def test_every_page_loads_with_kpis_charts_and_freshness(
