@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from itertools import chain
 from typing import Any
 
@@ -386,6 +386,7 @@ class Writer:
         schema = self._schemas[table]
         if op == "delete":
             schema = pa.schema([schema.field(c) for c in spec.key])
+        rows = _in_utc(rows, _instant_columns(schema))
         # DuckDB reads the Arrow table through a replacement scan of this local
         # name; measured here, that is about twice as fast as register/unregister.
         staged = pa.Table.from_pylist(rows, schema=schema)
@@ -410,12 +411,14 @@ class Writer:
             chunks = [b[name] for b in blocks]
             if all(isinstance(chunk, list) for chunk in chunks):
                 values = chunks[0] if len(chunks) == 1 else list(chain.from_iterable(chunks))
+                if _is_instant(column_type):
+                    values = [_utc(v) for v in values]
                 arrays.append(pa.array(values, type=column_type))
             else:
                 # Arrow-exportable columns (polars Series, via the Arrow stream protocol): cast in
                 # Arrow, never a Python object per value.
                 parts = [
-                    pa.array(c, type=column_type)
+                    pa.array([_utc(v) for v in c] if _is_instant(column_type) else c, type=column_type)
                     if isinstance(c, list)
                     else pa.chunked_array(c).cast(column_type)
                     for c in chunks
@@ -443,3 +446,31 @@ class Writer:
             self.con.execute("rollback")
         except duckdb.Error:
             pass  # no transaction was open
+
+
+# pyarrow turns an aware datetime in a zone other than UTC into the right instant, except
+# in a process that has imported pandera's pandas typing (as the pipeline does): there it
+# takes the wall time for UTC, hours off. Handing Arrow UTC datetimes only is right either way.
+def _is_instant(column_type: pa.DataType) -> bool:
+    return pa.types.is_timestamp(column_type) and column_type.tz is not None
+
+
+def _instant_columns(schema: pa.Schema) -> tuple[str, ...]:
+    return tuple(f.name for f in schema if _is_instant(f.type))
+
+
+def _utc(value: Any) -> Any:
+    if isinstance(value, datetime) and value.tzinfo is not None and value.tzinfo is not UTC:
+        return value.astimezone(UTC)
+    return value
+
+
+def _in_utc(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> list[dict[str, Any]]:
+    """The rows with every instant in UTC; rows that need no change are passed on as they are."""
+    if not columns:
+        return rows
+    out = []
+    for row in rows:
+        changed = {c: _utc(row[c]) for c in columns if c in row and _utc(row[c]) is not row[c]}
+        out.append({**row, **changed} if changed else row)
+    return out
