@@ -471,6 +471,11 @@ def _in_utc(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> list[dict[s
         return rows
     out = []
     for row in rows:
-        changed = {c: _utc(row[c]) for c in columns if c in row and _utc(row[c]) is not row[c]}
+        changed = {}
+        for c in columns:
+            value = row.get(c)
+            utc = _utc(value)
+            if utc is not value:
+                changed[c] = utc
         out.append({**row, **changed} if changed else row)
     return out
